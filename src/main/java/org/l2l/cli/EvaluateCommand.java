@@ -71,6 +71,16 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "Output folder (default: results/PROBLEM).")
   Path out;
 
+  @Option(names = "--tensorboard-dir", paramLabel = "DIR", defaultValue = "tensorboard",
+      description = "Each optimizer's mean and median loss curve goes to "
+          + "DIR/eval-OUTNAME/OPTIMIZER as scalars, so TensorBoard overlays them "
+          + "(default: ${DEFAULT-VALUE}).")
+  Path tensorboardDir;
+
+  @Option(names = "--no-tensorboard", defaultValue = "false",
+      description = "Write no TensorBoard events.")
+  boolean noTensorboard;
+
   @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
       description = "TensorFlow threads; 0 = TensorFlow's choice (default: ${DEFAULT-VALUE}).")
   int threads;
@@ -146,6 +156,10 @@ final class EvaluateCommand implements Callable<Integer> {
       }
     }
     write(dir, results, tuningRows);
+    if (!noTensorboard) {
+      writeEvents(tensorboardDir.resolve("eval-" + dir.toAbsolutePath().normalize()
+          .getFileName()), results);
+    }
     printTable(results, chosen, dir);
     return 0;
   }
@@ -199,6 +213,27 @@ final class EvaluateCommand implements Callable<Integer> {
         tuningRows);
     LossPlot.writePng(dir.resolve("losses.png"), problem.problem + ": mean loss over "
         + instances + " held-out instances", curves, "step", "mean loss (log scale)");
+  }
+
+  private void writeEvents(Path root, Map<String, float[][]> results) {
+    for (Map.Entry<String, float[][]> e : results.entrySet()) {
+      Path run = root.resolve(e.getKey());
+      try {
+        if (Files.isDirectory(run)) {
+          org.l2l.io.AtomicFiles.deleteRecursively(run); // a new evaluation replaces the old
+        }
+      } catch (IOException ex) {
+        throw UsageException.flag("--tensorboard-dir", tensorboardDir, "cannot replace " + run
+            + " (" + ex.getMessage() + ")");
+      }
+      try (org.l2l.io.tensorboard.EventWriter w = new org.l2l.io.tensorboard.EventWriter(run)) {
+        for (int step = 0; step <= numSteps; step++) {
+          w.scalar("loss/mean", step, Evaluator.mean(e.getValue(), step));
+          w.scalar("loss/median", step, Evaluator.median(e.getValue(), step));
+        }
+      }
+    }
+    System.out.println("TensorBoard: tensorboard --logdir " + root);
   }
 
   private void printTable(Map<String, float[][]> results, Map<String, Double> chosen, Path dir) {

@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Meta-train a coordinatewise LSTM optimizer on a problem family.",
         "Writes checkpoints/RUN/: config.json, metrics.csv (one row per epoch), "
-            + "best/optimizer.l2lw (best by evaluation) and latest/optimizer.l2lw."})
+            + "best/optimizer.l2lw (best by evaluation) and latest/optimizer.l2lw; and "
+            + "tensorboard/RUN/: the graph, scalars and histograms."})
 final class TrainCommand implements Callable<Integer> {
 
   /** Epochs of the reference run (the official code's default is 10,000). */
@@ -99,6 +100,20 @@ final class TrainCommand implements Callable<Integer> {
       description = "Replace an existing run folder of the same name.")
   boolean force;
 
+  @Option(names = "--tensorboard-dir", paramLabel = "DIR", defaultValue = "tensorboard",
+      description = "Folder of the TensorBoard runs; this run writes DIR/RUN "
+          + "(default: ${DEFAULT-VALUE}).")
+  Path tensorboardDir;
+
+  @Option(names = "--no-tensorboard", defaultValue = "false",
+      description = "Write no TensorBoard events (to measure their cost).")
+  boolean noTensorboard;
+
+  @Option(names = "--histogram-every", paramLabel = "N", defaultValue = "100",
+      description = "Write histograms (LSTM weights, updates g_t, preprocessed inputs, optimizee "
+          + "gradients) every N epochs (default: ${DEFAULT-VALUE}).")
+  int histogramEvery;
+
   @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
       description = "TensorFlow threads; 0 = TensorFlow's choice (default: ${DEFAULT-VALUE}).")
   int threads;
@@ -116,6 +131,7 @@ final class TrainCommand implements Callable<Integer> {
     Check.positive("--eval-every", evalEvery);
     Check.positive("--eval-instances", evalInstances);
     Check.positive("--log-every", logEvery);
+    Check.positive("--histogram-every", histogramEvery);
     Check.nonNegative("--threads", threads);
     String name = run == null ? problemOptions.name() : run;
     if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
@@ -127,7 +143,11 @@ final class TrainCommand implements Callable<Integer> {
       throw UsageException.flag("--run", name, dir + " already exists; choose another --run "
           + "or pass --force to replace it");
     }
-    prepareFolder(dir);
+    Path tensorboard = tensorboardDir.resolve(name);
+    prepareFolder(dir, "--checkpoint-dir");
+    if (!noTensorboard) {
+      prepareFolder(tensorboard, "--tensorboard-dir");
+    }
 
     MetaTrainer.Settings settings = new MetaTrainer.Settings(epochs, numSteps, unrollLength,
         evalEvery, evalInstances, seed, new Unroll.Options(unrollLength, secondDerivatives,
@@ -144,7 +164,9 @@ final class TrainCommand implements Callable<Integer> {
     long start = System.nanoTime();
     try (Unroll unroll = MetaTrainer.build(p, rule, settings);
         CsvAppender metrics = CsvAppender.open(dir.resolve("metrics.csv"), "epoch", "meta_loss",
-            "final_loss", "meta_gradient_norm", "validation_loss")) {
+            "final_loss", "meta_gradient_norm", "validation_loss");
+        TrainingSummaries summaries = noTensorboard ? null
+            : new TrainingSummaries(tensorboard, unroll, histogramEvery, seed, 1)) {
       Progress progress = new Progress(epochs, logEvery, start);
       MetaTrainer.train(unroll, settings, 1, Double.POSITIVE_INFINITY, new MetaTrainer.Listener() {
         @Override
@@ -158,6 +180,9 @@ final class TrainCommand implements Callable<Integer> {
             }
           } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
+          }
+          if (summaries != null) {
+            summaries.epoch(s, u);
           }
           progress.epoch(s);
         }
@@ -177,7 +202,7 @@ final class TrainCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static void prepareFolder(Path dir) throws IOException {
+  private static void prepareFolder(Path dir, String flag) throws IOException {
     try {
       if (Files.exists(dir)) {
         AtomicFiles.deleteRecursively(dir);
@@ -187,7 +212,7 @@ final class TrainCommand implements Callable<Integer> {
         throw new IOException("not writable");
       }
     } catch (IOException e) {
-      throw UsageException.flag("--checkpoint-dir", dir.getParent(),
+      throw UsageException.flag(flag, dir.getParent(),
           "cannot write there (" + e.getMessage() + ")");
     }
   }

@@ -92,6 +92,8 @@ public final class Unroll implements AutoCloseable {
   private Float learningRateOverride;
   private final List<Operand<TFloat32>> stepGradients = new ArrayList<>();
   private final List<Operand<TFloat32>> metaGradients = new ArrayList<>();
+  private final List<Operand<TFloat32>> stepUpdates = new ArrayList<>();
+  private final List<Operand<TFloat32>> stepInputs = new ArrayList<>();
 
   /** Builds the graph for {@code problem} optimized by {@code rule} and opens a session on it. */
   public Unroll(Problem problem, UpdateRule rule, Options options) {
@@ -111,12 +113,12 @@ public final class Unroll implements AutoCloseable {
 
     // Optimizee parameters and optimizer state, carried across unrolls (not trainable).
     Ops carried = tf.withSubScope("carried");
-    theta = carried.withName("theta").variable(tf.zeros(tf.constant(new long[] {n}),
+    theta = carried.withName("theta").variable(carried.zeros(carried.constant(new long[] {n}),
         TFloat32.class));
     List<Shape> stateShapes = ruleGraph.stateShapes();
     for (int i = 0; i < stateShapes.size(); i++) {
       state.add(carried.withName("state" + i).variable(
-          tf.zeros(tf.constant(stateShapes.get(i).asArray()), TFloat32.class)));
+          carried.zeros(carried.constant(stateShapes.get(i).asArray()), TFloat32.class)));
     }
 
     // Reset: a new instance starts at its theta_0 with zero optimizer state.
@@ -131,13 +133,13 @@ public final class Unroll implements AutoCloseable {
     resetOp = reset.withControlDependencies(resets).withName("reset").noOp();
 
     // The unrolled steps.
-    Operand<TFloat32> thetaT = tf.withName("theta_read").identity(theta);
+    Operand<TFloat32> thetaT = carried.withName("theta_read").identity(theta);
     List<Operand<TFloat32>> stateT = new ArrayList<>(state);
     List<Operand<TFloat32>> stepLosses = new ArrayList<>();
     for (int t = 0; t < length; t++) {
       Ops step = tf.withSubScope("step_" + t);
-      Operand<TFloat32> f = problemGraph.loss(step.withSubScope("f"),
-          splitParams(step.withSubScope("f"), thetaT), t);
+      Ops fScope = step.withSubScope("f");
+      Operand<TFloat32> f = problemGraph.loss(fScope, splitParams(fScope, thetaT), t);
       stepLosses.add(f);
       Ops gradScope = step.withSubScope("gradient");
       Operand<TFloat32> grad = gradScope.gradients(f, List.of(thetaT)).dy(0);
@@ -146,17 +148,23 @@ public final class Unroll implements AutoCloseable {
       }
       stepGradients.add(grad);
       RuleGraph.Step update = ruleGraph.step(step.withSubScope("m"), grad, stateT);
+      stepUpdates.add(update.update());
+      if (update.preprocessed() != null) {
+        stepInputs.add(update.preprocessed());
+      }
       thetaT = step.withSubScope("update").withName("theta").math.add(thetaT, update.update());
       stateT = update.state();
     }
-    Ops last = tf.withSubScope("step_" + length);
-    stepLosses.add(problemGraph.loss(last.withSubScope("f"),
-        splitParams(last.withSubScope("f"), thetaT), length));
+    Ops last = tf.withSubScope("step_" + length).withSubScope("f");
+    stepLosses.add(problemGraph.loss(last, splitParams(last, thetaT), length));
 
     Ops meta = tf.withSubScope("meta_loss");
     losses = meta.withName("losses").stack(stepLosses);
-    metaLoss = meta.withName("meta_loss").math.addN(options.includeInitialLoss()
-        ? stepLosses : stepLosses.subList(1, stepLosses.size()));
+    // ReduceSum over a stack, not AddN: AddN reuses whichever input buffer is free first, so its
+    // summation order (and last bit) would depend on thread timing.
+    metaLoss = meta.withName("meta_loss").reduceSum(
+        meta.stack(options.includeInitialLoss() ? stepLosses
+            : stepLosses.subList(1, stepLosses.size())), meta.constant(0));
 
     carryOp = buildCarry(tf.withSubScope("carry"), thetaT, stateT, List.of((Op) losses));
 
@@ -306,6 +314,22 @@ public final class Unroll implements AutoCloseable {
    */
   public List<float[]> optimizeeGradients(Instance instance, int unrollIndex) {
     return fetchWithFeeds(instance, unrollIndex, stepGradients);
+  }
+
+  /** What one unroll's steps computed, for histograms: gradients, updates, preprocessed inputs. */
+  public record Probe(List<float[]> gradients, List<float[]> updates, List<float[]> inputs) {}
+
+  /**
+   * Runs one unroll from the current state without changing any variable and returns every
+   * step's optimizee gradient, update g_t and preprocessed input (empty for baselines).
+   */
+  public Probe probe(Instance instance, int unrollIndex) {
+    List<Operand<TFloat32>> fetches = new ArrayList<>(stepGradients);
+    fetches.addAll(stepUpdates);
+    fetches.addAll(stepInputs);
+    List<float[]> all = fetchWithFeeds(instance, unrollIndex, fetches);
+    int u = stepGradients.size();
+    return new Probe(all.subList(0, u), all.subList(u, 2 * u), all.subList(2 * u, all.size()));
   }
 
   /**

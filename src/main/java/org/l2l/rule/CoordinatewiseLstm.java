@@ -111,12 +111,17 @@ public final class CoordinatewiseLstm implements UpdateRule {
     List<long[]> shapes = paramShapes();
     List<float[]> init = initialValues(initRng);
     List<Variable<TFloat32>> vars = new ArrayList<>();
+    // One Ops per scope path: each withSubScope call makes a new, uniquely numbered scope.
+    java.util.Map<String, Ops> scopes = new java.util.HashMap<>();
     for (int i = 0; i < names.size(); i++) {
       String full = names.get(i);
       int cut = full.lastIndexOf('/');
       Ops scope = tf;
+      String path = "";
       for (String part : full.substring(0, cut).split("/")) {
-        scope = scope.withSubScope(part);
+        path = path + "/" + part;
+        Ops parent = scope;
+        scope = scopes.computeIfAbsent(path, k -> parent.withSubScope(part));
       }
       String leaf = full.substring(cut + 1);
       Operand<TFloat32> value = scope.withName(leaf + "_init")
@@ -140,6 +145,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
       public Step step(Ops tf, Operand<TFloat32> grad, List<Operand<TFloat32>> state) {
         Operand<TFloat32> x = config.preprocessing()
             .apply(tf.withSubScope("preprocess"), grad, config.preprocessP());
+        Operand<TFloat32> preprocessed = x;
         List<Operand<TFloat32>> next = new ArrayList<>();
         for (int l = 0; l < config.layers(); l++) {
           Ops layer = tf.withSubScope("layer" + l);
@@ -171,7 +177,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
         Operand<TFloat32> update = output.withName("update").math.mul(
             output.reshape(y, output.constant(new long[] {-1})),
             output.constant((float) config.outputScale()));
-        return new Step(update, next);
+        return new Step(update, next, preprocessed);
       }
 
       @Override

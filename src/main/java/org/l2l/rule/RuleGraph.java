@@ -10,8 +10,17 @@ import org.tensorflow.types.TFloat32;
 /** The graph side of an {@link UpdateRule}, built once per graph. */
 public interface RuleGraph {
 
-  /** Result of one step: the update g_t (theta_{t+1} = theta_t + g_t) and the next state. */
-  record Step(Operand<TFloat32> update, List<Operand<TFloat32>> state) {}
+  /**
+   * Result of one step: the update g_t (theta_{t+1} = theta_t + g_t), the next state, and the
+   * rule's input after preprocessing (null for rules that do not preprocess), for histograms.
+   */
+  record Step(Operand<TFloat32> update, List<Operand<TFloat32>> state,
+      Operand<TFloat32> preprocessed) {
+    /** A step without a preprocessed input. */
+    public Step(Operand<TFloat32> update, List<Operand<TFloat32>> state) {
+      this(update, state, null);
+    }
+  }
 
   /** Shapes of the rule's state tensors; every state starts at zero. */
   List<Shape> stateShapes();

@@ -1,0 +1,85 @@
+package org.l2l.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.l2l.io.tensorboard.EventWriter;
+import org.l2l.meta.EpochStats;
+import org.l2l.meta.Seeds;
+import org.l2l.meta.Unroll;
+import org.l2l.problem.Instance;
+
+/**
+ * TensorBoard summaries of a meta-training run: the graph once, scalars every epoch, histograms of
+ * the LSTM weights, the updates g_t, the preprocessed inputs and the optimizee gradients every
+ * {@code histogramEvery} epochs.
+ */
+final class TrainingSummaries implements AutoCloseable {
+
+  private final EventWriter writer;
+  private final int histogramEvery;
+  private final long seed;
+  private long lastNanos = System.nanoTime();
+  private int lastEpoch;
+
+  TrainingSummaries(Path dir, Unroll unroll, int histogramEvery, long seed, int firstEpoch) {
+    this.writer = new EventWriter(dir);
+    this.histogramEvery = histogramEvery;
+    this.seed = seed;
+    this.lastEpoch = firstEpoch - 1;
+    writer.writeGraph(unroll.graph().toGraphDef());
+    writer.flush();
+  }
+
+  /** Scalars of one epoch, and histograms when the period says so. */
+  void epoch(EpochStats s, Unroll unroll) {
+    long step = s.epoch();
+    writer.scalar("meta_loss", step, s.metaLoss());
+    writer.scalar("final_loss", step, s.finalLoss());
+    writer.scalar("meta_gradient_norm", step, s.metaGradientNorm());
+    if (!Double.isNaN(s.validationLoss())) {
+      writer.scalar("evaluation/l2l", step, s.validationLoss());
+    }
+    if (s.epoch() % histogramEvery == 0) {
+      long now = System.nanoTime();
+      writer.scalar("epochs_per_second", step, (s.epoch() - lastEpoch) / ((now - lastNanos) / 1e9));
+      lastNanos = now;
+      lastEpoch = s.epoch();
+      histograms(step, unroll);
+      writer.flush();
+    }
+  }
+
+  private void histograms(long step, Unroll unroll) {
+    List<String> names = unroll.ruleGraph().metaParamNames();
+    List<float[]> values = unroll.metaParamValues();
+    for (int i = 0; i < names.size(); i++) {
+      writer.histogram(names.get(i), step, values.get(i));
+    }
+    // One held-out instance's first unroll: what the optimizer sees and does. The next epoch
+    // resets theta and the LSTM state, so this probe leaves training untouched.
+    Instance instance = unroll.problem().sample(Seeds.random(seed, Seeds.Stream.VALIDATION, 0));
+    unroll.reset(instance);
+    Unroll.Probe probe = unroll.probe(instance, 0);
+    writer.histogram("updates_g_t", step, concat(probe.updates()));
+    writer.histogram("optimizee_gradients", step, concat(probe.gradients()));
+    if (!probe.inputs().isEmpty()) {
+      writer.histogram("preprocessed_inputs", step, concat(probe.inputs()));
+    }
+  }
+
+  private static float[] concat(List<float[]> parts) {
+    int n = parts.stream().mapToInt(p -> p.length).sum();
+    float[] all = new float[n];
+    int at = 0;
+    for (float[] p : parts) {
+      System.arraycopy(p, 0, all, at, p.length);
+      at += p.length;
+    }
+    return all;
+  }
+
+  @Override
+  public void close() {
+    writer.close();
+  }
+}

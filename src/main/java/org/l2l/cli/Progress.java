@@ -10,12 +10,14 @@ final class Progress {
   private final int epochs;
   private final int every;
   private final long start;
+  private final int firstEpoch;
   private EpochStats best;
 
-  Progress(int epochs, int every, long startNanos) {
+  Progress(int epochs, int every, long startNanos, int firstEpoch) {
     this.epochs = epochs;
     this.every = every;
     this.start = startNanos;
+    this.firstEpoch = firstEpoch;
   }
 
   void epoch(EpochStats s) {
@@ -23,7 +25,7 @@ final class Progress {
       return;
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    double rate = s.epoch() / Math.max(seconds, 1e-9);
+    double rate = (s.epoch() - firstEpoch + 1) / Math.max(seconds, 1e-9);
     String validation = Double.isNaN(s.validationLoss()) ? ""
         : String.format(Locale.ROOT, "  validation %.4g%s", s.validationLoss(),
             best != null && best.epoch() == s.epoch() ? " (best)" : "");
@@ -36,12 +38,10 @@ final class Progress {
     best = s;
   }
 
-  void finish(Path dir) {
+  void finish(Path dir, double bestLoss, int bestEpoch) {
     double seconds = (System.nanoTime() - start) / 1e9;
     System.out.printf(Locale.ROOT, "done in %s; best validation loss %.4g at epoch %d; "
-            + "optimizer in %s%n", duration(seconds), best == null ? Double.NaN
-            : best.validationLoss(), best == null ? 0 : best.epoch(),
-        dir.resolve("best"));
+            + "optimizer in %s%n", duration(seconds), bestLoss, bestEpoch, dir.resolve("best"));
   }
 
   static String duration(double seconds) {

@@ -7,10 +7,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.l2l.io.AtomicFiles;
 import org.l2l.io.CsvAppender;
+import org.l2l.io.FormatException;
 import org.l2l.io.OptimizerFile;
+import org.l2l.meta.Checkpoint;
+import org.l2l.meta.Configs;
 import org.l2l.meta.EpochStats;
 import org.l2l.meta.MetaAdam;
 import org.l2l.meta.MetaTrainer;
@@ -20,7 +27,9 @@ import org.l2l.problem.ProblemOptions;
 import org.l2l.rule.CoordinatewiseLstm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code l2l train}: meta-trains an LSTM optimizer and writes checkpoints/NAME. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
@@ -114,14 +123,116 @@ final class TrainCommand implements Callable<Integer> {
           + "gradients) every N epochs (default: ${DEFAULT-VALUE}).")
   int histogramEvery;
 
+  @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "100",
+      description = "Write a full checkpoint to RUN/latest every N epochs, and at the end "
+          + "(default: ${DEFAULT-VALUE}).")
+  int checkpointEvery;
+
+  @Option(names = "--resume", paramLabel = "DIR",
+      description = "Continue the run in DIR (checkpoints/NAME) from its latest checkpoint, "
+          + "bit-identically; its config.json decides every setting (--epochs may be raised).")
+  Path resume;
+
+  @Option(names = "--stop-after", paramLabel = "EPOCH",
+      description = "Stop cleanly after this epoch, as Ctrl-C does: checkpoint, then exit.")
+  Integer stopAfter;
+
+  @Spec CommandSpec spec;
+
   @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
       description = "TensorFlow threads; 0 = TensorFlow's choice (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  /** Flags that name a setting of config.json, and its dotted key there. */
+  private static final Map<String, String> CONFIG_KEYS = Map.ofEntries(
+      Map.entry("--problem", "problem.name"), Map.entry("--batch-size", "problem.batchSize"),
+      Map.entry("--dims", "problem.dims"), Map.entry("--distribution", "problem.distribution"),
+      Map.entry("--coefficients", "problem.coefficients"),
+      Map.entry("--samples", "problem.samples"), Map.entry("--noise", "problem.noise"),
+      Map.entry("--layers", "lstm.layers"), Map.entry("--hidden-size", "lstm.hidden_size"),
+      Map.entry("--forget-bias", "lstm.forget_bias"),
+      Map.entry("--output-scale", "lstm.output_scale"),
+      Map.entry("--preprocess", "lstm.preprocess"),
+      Map.entry("--preprocess-p", "lstm.preprocess_p"), Map.entry("--num-steps", "num_steps"),
+      Map.entry("--unroll-length", "unroll_length"),
+      Map.entry("--meta-learning-rate", "meta_learning_rate"),
+      Map.entry("--clip-norm", "clip_norm"),
+      Map.entry("--second-derivatives", "second_derivatives"),
+      Map.entry("--include-initial-loss", "include_initial_loss"),
+      Map.entry("--eval-every", "eval_every"), Map.entry("--eval-instances", "eval_instances"),
+      Map.entry("--seed", "seed"), Map.entry("--threads", "threads"),
+      Map.entry("--checkpoint-every", "checkpoint_every"));
+  /** Flags that change nothing the run computes, so may differ on resume. */
+  private static final List<String> FREE_ON_RESUME = List.of("--resume", "--epochs",
+      "--stop-after", "--log-every", "--tensorboard-dir", "--no-tensorboard",
+      "--histogram-every", "--help", "--version");
+  /** config.json keys that are not part of a checkpoint's identity. */
+  private static final List<String> NOT_IDENTITY = List.of("run", "epochs");
+
   @Override
   public Integer call() throws IOException {
+    Path dir;
+    JsonObject config;
+    Checkpoint.State state = null;
+    if (resume != null) {
+      dir = resume;
+      config = resumedConfig(dir);
+    } else {
+      String name = validateFresh();
+      dir = checkpointDir.resolve(name);
+      config = config(problem.options(), lstm.config(), name);
+    }
     ProblemOptions problemOptions = problem.options();
     CoordinatewiseLstm.Config lstmConfig = lstm.config();
+    String name = config.get("run").getAsString();
+    Path tensorboard = tensorboardDir.resolve(name);
+    JsonObject identity = config.deepCopy();
+    NOT_IDENTITY.forEach(identity::remove);
+    if (stopAfter != null) {
+      Check.positive("--stop-after", stopAfter);
+    }
+
+    MetaTrainer.Settings settings = new MetaTrainer.Settings(epochs, numSteps, unrollLength,
+        evalEvery, evalInstances, seed, new Unroll.Options(unrollLength, secondDerivatives,
+            includeInitialLoss, metaLearningRate, clipNorm, seed, threads));
+    Problem p = problemOptions.create();
+    CoordinatewiseLstm rule = new CoordinatewiseLstm(lstmConfig);
+    try (Unroll unroll = MetaTrainer.build(p, rule, settings)) {
+      if (resume != null) {
+        Path latest = dir.resolve(OptimizerFile.LATEST);
+        AtomicFiles.recover(latest);
+        try {
+          state = Checkpoint.read(latest, identity);
+          Checkpoint.restore(latest, unroll);
+        } catch (FormatException e) {
+          throw UsageException.flag("--resume", dir, e.getMessage());
+        }
+        if (state.epoch() >= epochs) {
+          throw UsageException.flag("--resume", dir, "the run has finished (" + state.epoch()
+              + " of " + epochs + " epochs); give a larger --epochs to continue it");
+        }
+        CsvAppender.truncateRows(dir.resolve("metrics.csv"), state.epoch());
+        config.addProperty("epochs", epochs);
+        System.out.printf(Locale.ROOT, "resuming %s from epoch %d of %d%n", dir, state.epoch(),
+            epochs);
+      } else {
+        prepareFolder(dir, "--checkpoint-dir");
+      }
+      if (!noTensorboard) {
+        if (resume == null) {
+          prepareFolder(tensorboard, "--tensorboard-dir");
+        }
+      }
+      AtomicFiles.writeString(dir.resolve("config.json"),
+          new GsonBuilder().setPrettyPrinting().create().toJson(config) + "\n");
+      return train(unroll, rule, settings, dir, tensorboard, identity, state);
+    }
+  }
+
+  /** Validates the flags of a new run and returns its name. */
+  private String validateFresh() {
+    ProblemOptions problemOptions = problem.options();
+    lstm.config();
     Check.positive("--epochs", epochs);
     Check.positive("--num-steps", numSteps);
     Check.positive("--unroll-length", unrollLength);
@@ -132,6 +243,7 @@ final class TrainCommand implements Callable<Integer> {
     Check.positive("--eval-instances", evalInstances);
     Check.positive("--log-every", logEvery);
     Check.positive("--histogram-every", histogramEvery);
+    Check.positive("--checkpoint-every", checkpointEvery);
     Check.nonNegative("--threads", threads);
     String name = run == null ? problemOptions.name() : run;
     if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
@@ -140,43 +252,136 @@ final class TrainCommand implements Callable<Integer> {
     }
     Path dir = checkpointDir.resolve(name);
     if (Files.exists(dir) && !force) {
-      throw UsageException.flag("--run", name, dir + " already exists; choose another --run "
-          + "or pass --force to replace it");
+      throw UsageException.flag("--run", name, dir + " already exists; continue it with "
+          + "--resume " + dir + ", choose another --run, or pass --force to replace it");
     }
-    Path tensorboard = tensorboardDir.resolve(name);
-    prepareFolder(dir, "--checkpoint-dir");
-    if (!noTensorboard) {
-      prepareFolder(tensorboard, "--tensorboard-dir");
+    return name;
+  }
+
+  /**
+   * Reads a run's config.json, refuses flags that would change it, and sets every field from it
+   * (--epochs may be raised).
+   */
+  private JsonObject resumedConfig(Path dir) {
+    Path file = dir.resolve("config.json");
+    if (!Files.isRegularFile(file)) {
+      throw UsageException.flag("--resume", dir, "not a run folder (no config.json)");
     }
+    JsonObject saved;
+    try {
+      saved = com.google.gson.JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+    } catch (IOException | RuntimeException e) {
+      throw UsageException.flag("--resume", dir, "config.json is unreadable (" + e.getMessage()
+          + ")");
+    }
+    Map<String, com.google.gson.JsonElement> flatSaved = Configs.flatten(saved);
+    Map<String, com.google.gson.JsonElement> flatGiven = Configs.flatten(
+        config(problem.options(), lstm.config(), "-"));
+    List<String> differing = new java.util.ArrayList<>();
+    for (var option : spec.commandLine().getParseResult().matchedOptions()) {
+      String flag = option.longestName();
+      if (FREE_ON_RESUME.contains(flag)) {
+        continue;
+      }
+      String key = CONFIG_KEYS.get(flag);
+      if (key == null) {
+        throw UsageException.flag(flag, option.getValue(), "cannot be given with --resume "
+            + "(the run's config.json decides it)");
+      }
+      if (!java.util.Objects.equals(flatSaved.get(key), flatGiven.get(key))) {
+        differing.add(key + " (run: " + flatSaved.get(key) + ", given: " + flatGiven.get(key)
+            + ")");
+      }
+    }
+    if (!differing.isEmpty()) {
+      throw UsageException.flag("--resume", dir, "the run's config differs in "
+          + String.join(", ", differing) + "; resume without those flags or start a new run");
+    }
+    try {
+      applyConfig(saved);
+    } catch (RuntimeException e) {
+      throw UsageException.flag("--resume", dir, "config.json is incomplete or invalid ("
+          + e.getMessage() + ")");
+    }
+    if (!spec.commandLine().getParseResult().hasMatchedOption("--epochs")) {
+      epochs = saved.get("epochs").getAsInt();
+    }
+    Check.positive("--epochs", epochs);
+    JsonObject config = saved.deepCopy();
+    return config;
+  }
 
-    MetaTrainer.Settings settings = new MetaTrainer.Settings(epochs, numSteps, unrollLength,
-        evalEvery, evalInstances, seed, new Unroll.Options(unrollLength, secondDerivatives,
-            includeInitialLoss, metaLearningRate, clipNorm, seed, threads));
-    JsonObject config = config(problemOptions, lstmConfig, name);
-    AtomicFiles.writeString(dir.resolve("config.json"),
-        new GsonBuilder().setPrettyPrinting().create().toJson(config) + "\n");
+  /** Sets this command's settings from a saved config.json. */
+  private void applyConfig(JsonObject c) {
+    JsonObject pr = c.getAsJsonObject("problem");
+    ProblemOptions po = new com.google.gson.Gson().fromJson(pr, ProblemOptions.class);
+    problem.problem = po.name();
+    problem.batchSize = po.batchSize();
+    problem.dims = po.dims();
+    problem.distribution = po.distribution();
+    problem.coefficients = po.coefficients();
+    problem.samples = po.samples();
+    problem.noise = po.noise();
+    CoordinatewiseLstm.Config l = OptimizerFile.config(c.getAsJsonObject("lstm"), "config.json");
+    lstm.layers = l.layers();
+    lstm.hiddenSize = l.hiddenSize();
+    lstm.forgetBias = l.forgetBias();
+    lstm.outputScale = l.outputScale();
+    lstm.preprocess = l.preprocessing().flag();
+    lstm.preprocessP = l.preprocessP();
+    numSteps = c.get("num_steps").getAsInt();
+    unrollLength = c.get("unroll_length").getAsInt();
+    metaLearningRate = c.get("meta_learning_rate").getAsDouble();
+    clipNorm = c.get("clip_norm").getAsDouble();
+    secondDerivatives = c.get("second_derivatives").getAsBoolean();
+    includeInitialLoss = c.get("include_initial_loss").getAsBoolean();
+    evalEvery = c.get("eval_every").getAsInt();
+    evalInstances = c.get("eval_instances").getAsInt();
+    seed = c.get("seed").getAsLong();
+    threads = c.get("threads").getAsInt();
+    checkpointEvery = c.get("checkpoint_every").getAsInt();
+  }
 
-    Problem p = problemOptions.create();
-    CoordinatewiseLstm rule = new CoordinatewiseLstm(lstmConfig);
+  private int train(Unroll unroll, CoordinatewiseLstm rule, MetaTrainer.Settings settings,
+      Path dir, Path tensorboard, JsonObject identity, Checkpoint.State resumed)
+      throws IOException {
+    Problem p = unroll.problem();
+    int first = resumed == null ? 1 : resumed.epoch() + 1;
+    double[] best = {resumed == null ? Double.POSITIVE_INFINITY : resumed.bestValidationLoss()};
+    int[] bestEpoch = {resumed == null ? 0 : resumed.bestEpoch()};
     System.out.printf(Locale.ROOT, "training %s on %s (%d coordinates): %d epochs of %d steps, "
         + "unroll %d; writing %s%n", rule.name(), p.name(), p.numCoordinates(), epochs, numSteps,
         unrollLength, dir);
+    AtomicBoolean interrupted = new AtomicBoolean();
+    CountDownLatch finished = new CountDownLatch(1);
+    // Ctrl-C or SIGTERM: finish the epoch, write the checkpoint, then let the JVM exit.
+    Thread hook = new Thread(() -> {
+      interrupted.set(true);
+      try {
+        finished.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    Runtime.getRuntime().addShutdownHook(hook);
     long start = System.nanoTime();
-    try (Unroll unroll = MetaTrainer.build(p, rule, settings);
-        CsvAppender metrics = CsvAppender.open(dir.resolve("metrics.csv"), "epoch", "meta_loss",
-            "final_loss", "meta_gradient_norm", "validation_loss");
+    int last;
+    try (CsvAppender metrics = CsvAppender.open(dir.resolve("metrics.csv"), "epoch",
+            "meta_loss", "final_loss", "meta_gradient_norm", "validation_loss");
         TrainingSummaries summaries = noTensorboard ? null
-            : new TrainingSummaries(tensorboard, unroll, histogramEvery, seed, 1)) {
-      Progress progress = new Progress(epochs, logEvery, start);
-      MetaTrainer.train(unroll, settings, 1, Double.POSITIVE_INFINITY, new MetaTrainer.Listener() {
+            : new TrainingSummaries(tensorboard, unroll, histogramEvery, seed, first)) {
+      Progress progress = new Progress(epochs, logEvery, start, first);
+      last = MetaTrainer.train(unroll, settings, first, best[0], new MetaTrainer.Listener() {
         @Override
         public void epochDone(EpochStats s, Unroll u) {
           try {
             metrics.append(s.epoch(), (float) s.metaLoss(), (float) s.finalLoss(),
                 (float) s.metaGradientNorm(),
                 Double.isNaN(s.validationLoss()) ? "" : (Object) (float) s.validationLoss());
-            if (s.epoch() == epochs || s.epoch() % evalEvery == 0) {
-              save(dir.resolve(OptimizerFile.LATEST), rule, u, s);
+            if (s.epoch() == epochs || s.epoch() % checkpointEvery == 0
+                || stopRequested(s.epoch())) {
+              save(dir.resolve(OptimizerFile.LATEST), rule, u, s, identity, best[0],
+                  bestEpoch[0]);
             }
           } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -189,18 +394,49 @@ final class TrainCommand implements Callable<Integer> {
 
         @Override
         public void newBest(EpochStats s, Unroll u) {
+          best[0] = s.validationLoss();
+          bestEpoch[0] = s.epoch();
           try {
-            save(dir.resolve(OptimizerFile.BEST), rule, u, s);
+            save(dir.resolve(OptimizerFile.BEST), rule, u, s, identity, best[0], bestEpoch[0]);
           } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
           }
           progress.best(s);
         }
+
+        @Override
+        public boolean stopRequested(int epoch) {
+          return interrupted.get() || (stopAfter != null && epoch >= stopAfter);
+        }
       });
-      progress.finish(dir);
+      if (last < epochs) {
+        System.out.printf(Locale.ROOT, "stopped after epoch %d of %d; checkpoint in %s; "
+            + "continue with: ./l2l train --resume %s%n", last, epochs,
+            dir.resolve(OptimizerFile.LATEST), dir);
+      } else {
+        progress.finish(dir, best[0], bestEpoch[0]);
+      }
+      if (summaries != null) {
+        double total = (System.nanoTime() - start) / 1e9;
+        double once = summaries.firstHistogramSeconds();
+        System.out.printf(Locale.ROOT, "TensorBoard: %s (tensorboard --logdir %s); summaries took "
+            + "%.2f s: %.2f s once to prepare the histogram probe, then %.1f%% of the "
+            + "remaining run time%n", tensorboard, tensorboardDir, summaries.seconds(), once,
+            100 * (summaries.seconds() - once) / Math.max(total - once, 1e-9));
+      }
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // the JVM is already shutting down: the hook is running and now released
+      }
     }
     return 0;
   }
+
+  /** How long a Ctrl-C waits for the current epoch and its checkpoint. */
+  private static final long SHUTDOWN_WAIT_SECONDS = 600;
 
   private static void prepareFolder(Path dir, String flag) throws IOException {
     try {
@@ -217,17 +453,16 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private void save(Path folder, CoordinatewiseLstm rule, Unroll unroll, EpochStats s)
-      throws IOException {
+  private void save(Path folder, CoordinatewiseLstm rule, Unroll unroll, EpochStats s,
+      JsonObject identity, double best, int bestEpoch) throws IOException {
     JsonObject meta = new JsonObject();
     meta.addProperty("epoch", s.epoch());
     meta.addProperty("problem", problem.problem);
     if (!Double.isNaN(s.validationLoss())) {
       meta.addProperty("validation_loss", s.validationLoss());
     }
-    List<float[]> values = unroll.metaParamValues();
-    AtomicFiles.replaceDirectory(folder,
-        tmp -> OptimizerFile.write(tmp.resolve(OptimizerFile.FILE_NAME), rule, values, meta));
+    Checkpoint.save(folder, unroll, rule, new Checkpoint.State(s.epoch(), best, bestEpoch,
+        identity), meta);
   }
 
   private JsonObject config(ProblemOptions p, CoordinatewiseLstm.Config l, String name) {
@@ -244,6 +479,7 @@ final class TrainCommand implements Callable<Integer> {
     o.addProperty("include_initial_loss", includeInitialLoss);
     o.addProperty("eval_every", evalEvery);
     o.addProperty("eval_instances", evalInstances);
+    o.addProperty("checkpoint_every", checkpointEvery);
     o.addProperty("seed", seed);
     o.addProperty("threads", threads);
     return o;

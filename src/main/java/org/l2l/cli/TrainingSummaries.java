@@ -20,6 +20,8 @@ final class TrainingSummaries implements AutoCloseable {
   private final long seed;
   private long lastNanos = System.nanoTime();
   private int lastEpoch;
+  private long spentNanos;
+  private long firstHistogramNanos = -1;
 
   TrainingSummaries(Path dir, Unroll unroll, int histogramEvery, long seed, int firstEpoch) {
     this.writer = new EventWriter(dir);
@@ -32,6 +34,25 @@ final class TrainingSummaries implements AutoCloseable {
 
   /** Scalars of one epoch, and histograms when the period says so. */
   void epoch(EpochStats s, Unroll unroll) {
+    long start = System.nanoTime();
+    write(s, unroll);
+    spentNanos += System.nanoTime() - start;
+  }
+
+  /** Time spent writing summaries so far, in seconds. */
+  double seconds() {
+    return spentNanos / 1e9;
+  }
+
+  /**
+   * Time of the first histograms, in seconds: mostly TensorFlow preparing the probe's subgraph,
+   * a cost paid once per run (0 before the first histograms).
+   */
+  double firstHistogramSeconds() {
+    return Math.max(firstHistogramNanos, 0) / 1e9;
+  }
+
+  private void write(EpochStats s, Unroll unroll) {
     long step = s.epoch();
     writer.scalar("meta_loss", step, s.metaLoss());
     writer.scalar("final_loss", step, s.finalLoss());
@@ -41,11 +62,15 @@ final class TrainingSummaries implements AutoCloseable {
     }
     if (s.epoch() % histogramEvery == 0) {
       long now = System.nanoTime();
+      boolean first = firstHistogramNanos < 0;
       writer.scalar("epochs_per_second", step, (s.epoch() - lastEpoch) / ((now - lastNanos) / 1e9));
       lastNanos = now;
       lastEpoch = s.epoch();
       histograms(step, unroll);
       writer.flush();
+      if (first) {
+        firstHistogramNanos = System.nanoTime() - now;
+      }
     }
   }
 

@@ -80,8 +80,11 @@ public final class MetaAdam {
       Variable<TFloat32> p = params.get(i);
       Operand<TFloat32> g = ready.get(i);
       String slot = names.get(i).replace('/', '_');
-      Variable<TFloat32> m = slotScope.withName(slot + "_m").variable(tf.zerosLike(p));
-      Variable<TFloat32> v = slotScope.withName(slot + "_v").variable(tf.zerosLike(p));
+      // Zeros of the parameter's static shape: ZerosLike(p) would read p before it is initialised.
+      Operand<TFloat32> zeros = slotScope.zeros(slotScope.constant(p.shape().asArray()),
+          TFloat32.class);
+      Variable<TFloat32> m = slotScope.withName(slot + "_m").variable(zeros);
+      Variable<TFloat32> v = slotScope.withName(slot + "_v").variable(zeros);
       slots.add(m);
       slotNames.add(slot + "_m");
       slots.add(v);

@@ -25,6 +25,11 @@ public final class MetaTrainer {
 
     /** Called after an evaluation that improved on every earlier one. */
     default void newBest(EpochStats stats, Unroll unroll) {}
+
+    /** Asked after every epoch (after {@link #epochDone}): stop training now? */
+    default boolean stopRequested(int epoch) {
+      return false;
+    }
   }
 
   private MetaTrainer() {}
@@ -34,8 +39,9 @@ public final class MetaTrainer {
    * meta-parameters hold the starting point).
    *
    * @param bestSoFar best validation loss of earlier epochs (+infinity at the start)
+   * @return the last epoch completed (less than {@code settings.epochs()} if stopped)
    */
-  public static void train(Unroll unroll, Settings settings, int firstEpoch, double bestSoFar,
+  public static int train(Unroll unroll, Settings settings, int firstEpoch, double bestSoFar,
       Listener listener) {
     Problem problem = unroll.problem();
     int unrolls = settings.numSteps() / settings.unrollLength();
@@ -66,7 +72,11 @@ public final class MetaTrainer {
         listener.newBest(stats, unroll);
       }
       listener.epochDone(stats, unroll);
+      if (epoch < settings.epochs() && listener.stopRequested(epoch)) {
+        return epoch;
+      }
     }
+    return settings.epochs();
   }
 
   /** Builds the unroll for meta-training {@code rule} on {@code problem}. */

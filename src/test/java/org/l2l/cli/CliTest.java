@@ -33,7 +33,8 @@ class CliTest {
     List<String> args = new java.util.ArrayList<>(List.of("train", "--problem", "quadratic",
         "--epochs", "4", "--num-steps", "20", "--unroll-length", "10", "--eval-every", "2",
         "--eval-instances", "3", "--hidden-size", "6", "--seed", "5", "--run", run,
-        "--checkpoint-dir", tmp.resolve("ck").toString()));
+        "--checkpoint-dir", tmp.resolve("ck").toString(), "--tensorboard-dir",
+        tmp.resolve("tb").toString()));
     args.addAll(List.of(extra));
     return args.toArray(String[]::new);
   }
@@ -67,7 +68,7 @@ class CliTest {
     Outcome o = run("evaluate", "--problem", "quadratic", "--optimizer",
         tmp.resolve("ck/e").toString(), "--baselines", "sgd,adam", "--learning-rates",
         "sgd=0.01", "--num-steps", "20", "--instances", "3", "--tuning-instances", "2",
-        "--seed", "7", "--out", out.toString());
+        "--seed", "7", "--out", out.toString(), "--no-tensorboard");
     assertEquals(0, o.code(), o.err());
     Csv.Table losses = Csv.read(out.resolve("losses.csv"));
     assertEquals(List.of("optimizer", "step", "mean_loss", "median_loss"), losses.header());
@@ -83,7 +84,8 @@ class CliTest {
     Path again = tmp.resolve("res2");
     run("evaluate", "--problem", "quadratic", "--optimizer", tmp.resolve("ck/e").toString(),
         "--baselines", "sgd,adam", "--learning-rates", "sgd=0.01", "--num-steps", "20",
-        "--instances", "3", "--tuning-instances", "2", "--seed", "7", "--out", again.toString());
+        "--instances", "3", "--tuning-instances", "2", "--seed", "7", "--out", again.toString(),
+        "--no-tensorboard");
     assertArrayEquals(Files.readAllBytes(out.resolve("losses.csv")),
         Files.readAllBytes(again.resolve("losses.csv")));
   }

@@ -42,6 +42,15 @@ final class Check {
     return value;
   }
 
+  /** A name used as a folder name: letters, digits, '_', '.', '-'. */
+  static String simpleName(String flag, String value) {
+    if (!value.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
+      throw UsageException.flag(flag, value,
+          "must be a simple name (letters, digits, '_', '.', '-')");
+    }
+    return value;
+  }
+
   static void unrollFits(int unrollLength, int numSteps) {
     if (unrollLength > numSteps) {
       throw UsageException.flag("--unroll-length", unrollLength,

@@ -72,10 +72,7 @@ final class GraphCommand implements Callable<Integer> {
       length = Check.positive("--unroll-length", unrollLength);
     }
     String folder = name != null ? name : preset != null ? preset : problemOptions.name();
-    if (!folder.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
-      throw UsageException.flag("--name", folder,
-          "must be a simple name (letters, digits, '_', '.', '-')");
-    }
+    Check.simpleName("--name", folder);
     Path dir = graphsDir.resolve(folder);
     try {
       Files.createDirectories(dir);

@@ -246,10 +246,7 @@ final class TrainCommand implements Callable<Integer> {
     Check.positive("--checkpoint-every", checkpointEvery);
     Check.nonNegative("--threads", threads);
     String name = run == null ? problemOptions.name() : run;
-    if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
-      throw UsageException.flag("--run", name,
-          "must be a simple name (letters, digits, '_', '.', '-')");
-    }
+    Check.simpleName("--run", name);
     Path dir = checkpointDir.resolve(name);
     if (Files.exists(dir) && !force) {
       throw UsageException.flag("--run", name, dir + " already exists; continue it with "

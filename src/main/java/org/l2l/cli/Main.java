@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "l2l", mixinStandardHelpOptions = true, version = "l2l 0.1.0",
     description = {"Learning to learn by gradient descent by gradient descent "
         + "(Andrychowicz et al. 2016) in TensorFlow Java."},
-    subcommands = {TrainCommand.class, EvaluateCommand.class, BenchmarkCommand.class})
+    subcommands = {TrainCommand.class, EvaluateCommand.class, BenchmarkCommand.class,
+        ExportCommand.class})
 public final class Main implements Runnable {
 
   /** Exit code of a user's mistake. */

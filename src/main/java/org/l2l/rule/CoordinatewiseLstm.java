@@ -114,10 +114,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
     for (int i = 0; i < names.size(); i++) {
       String full = names.get(i);
       int cut = full.lastIndexOf('/');
-      Ops scope = tf;
-      for (String part : full.substring(0, cut).split("/")) {
-        scope = scope.withSubScope(part);
-      }
+      Ops scope = scopeOf(tf, full);
       String leaf = full.substring(cut + 1);
       Operand<TFloat32> value = scope.withName(leaf + "_init")
           .constant(Shape.of(shapes.get(i)), DataBuffers.of(init.get(i), true, false));
@@ -138,40 +135,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
 
       @Override
       public Step step(Ops tf, Operand<TFloat32> grad, List<Operand<TFloat32>> state) {
-        Operand<TFloat32> x = config.preprocessing()
-            .apply(tf.withSubScope("preprocess"), grad, config.preprocessP());
-        List<Operand<TFloat32>> next = new ArrayList<>();
-        for (int l = 0; l < config.layers(); l++) {
-          Ops layer = tf.withSubScope("layer" + l);
-          Operand<TFloat32> c = state.get(2 * l);
-          Operand<TFloat32> hPrev = state.get(2 * l + 1);
-          Operand<TFloat32> z = layer.math.add(
-              layer.linalg.matMul(layer.concat(List.of(x, hPrev), layer.constant(1)),
-                  vars.get(2 * l)),
-              vars.get(2 * l + 1));
-          List<Operand<TFloat32>> gates = layer.split(layer.constant(1), z, 4L).output().stream()
-              .map(o -> (Operand<TFloat32>) o).toList();
-          Operand<TFloat32> in = layer.math.sigmoid(gates.get(0));
-          Operand<TFloat32> forget = layer.math.sigmoid(
-              layer.math.add(gates.get(1), layer.constant((float) config.forgetBias())));
-          Operand<TFloat32> out = layer.math.sigmoid(gates.get(2));
-          Operand<TFloat32> candidate = layer.math.tanh(gates.get(3));
-          Operand<TFloat32> cNext = layer.withName("c").math.add(
-              layer.math.mul(forget, c), layer.math.mul(in, candidate));
-          Operand<TFloat32> hNext =
-              layer.withName("h").math.mul(out, layer.math.tanh(cNext));
-          next.add(cNext);
-          next.add(hNext);
-          x = hNext;
-        }
-        Ops output = tf.withSubScope("output");
-        int last = 2 * config.layers();
-        Operand<TFloat32> y = output.math.add(output.linalg.matMul(x, vars.get(last)),
-            vars.get(last + 1));
-        Operand<TFloat32> update = output.withName("update").math.mul(
-            output.reshape(y, output.constant(new long[] {-1})),
-            output.constant((float) config.outputScale()));
-        return new Step(update, next);
+        return CoordinatewiseLstm.this.step(tf, vars, grad, state);
       }
 
       @Override
@@ -184,5 +148,112 @@ public final class CoordinatewiseLstm implements UpdateRule {
         return names;
       }
     };
+  }
+
+  /**
+   * The weights phi as graph constants named as {@link #paramNames()} (under {@code tf}'s scope),
+   * for graphs that run a trained optimizer without training it (export, {@code
+   * LearnedOptimizer}).
+   *
+   * @param values the weights in {@link #paramNames()} order, each of its {@link #paramShapes()}
+   */
+  public List<Operand<TFloat32>> constants(Ops tf, List<float[]> values) {
+    List<String> names = paramNames();
+    List<long[]> shapes = paramShapes();
+    if (values.size() != names.size()) {
+      throw new IllegalArgumentException("expected " + names.size() + " tensors, got "
+          + values.size());
+    }
+    List<Operand<TFloat32>> constants = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      String full = names.get(i);
+      long size = Shape.of(shapes.get(i)).size();
+      if (values.get(i).length != size) {
+        throw new IllegalArgumentException(full + " needs " + size + " values, got "
+            + values.get(i).length);
+      }
+      constants.add(scopeOf(tf, full).withName(full.substring(full.lastIndexOf('/') + 1))
+          .constant(Shape.of(shapes.get(i)), DataBuffers.of(values.get(i), true, false)));
+    }
+    return constants;
+  }
+
+  private static Ops scopeOf(Ops tf, String fullName) {
+    Ops scope = tf;
+    for (String part : fullName.substring(0, fullName.lastIndexOf('/')).split("/")) {
+      scope = scope.withSubScope(part);
+    }
+    return scope;
+  }
+
+  /**
+   * One step of the LSTM optimizer with the given weights (variables or constants, in {@link
+   * #paramNames()} order): {@code grad} [n] and {@code state} (per layer c and h, each [n,
+   * hidden]) in, the update [n] and the next state out. The number of coordinates n may be
+   * unknown when the graph is built (every op works row by row).
+   */
+  public RuleGraph.Step step(Ops tf, List<? extends Operand<TFloat32>> weights,
+      Operand<TFloat32> grad, List<Operand<TFloat32>> state) {
+    if (weights.size() != 2 * config.layers() + 2 || state.size() != 2 * config.layers()) {
+      throw new IllegalArgumentException("expected " + (2 * config.layers() + 2)
+          + " weights and " + 2 * config.layers() + " state tensors, got " + weights.size()
+          + " and " + state.size());
+    }
+    Operand<TFloat32> x = config.preprocessing()
+        .apply(tf.withSubScope("preprocess"), grad, config.preprocessP());
+    List<Operand<TFloat32>> next = new ArrayList<>();
+    for (int l = 0; l < config.layers(); l++) {
+      Ops layer = tf.withSubScope("layer" + l);
+      Operand<TFloat32> c = state.get(2 * l);
+      Operand<TFloat32> hPrev = state.get(2 * l + 1);
+      Operand<TFloat32> z = layer.math.add(
+          layer.linalg.matMul(layer.concat(List.of(x, hPrev), layer.constant(1)),
+              weights.get(2 * l)),
+          weights.get(2 * l + 1));
+      List<Operand<TFloat32>> gates = layer.split(layer.constant(1), z, 4L).output().stream()
+          .map(o -> (Operand<TFloat32>) o).toList();
+      Operand<TFloat32> in = layer.math.sigmoid(gates.get(0));
+      Operand<TFloat32> forget = layer.math.sigmoid(
+          layer.math.add(gates.get(1), layer.constant((float) config.forgetBias())));
+      Operand<TFloat32> out = layer.math.sigmoid(gates.get(2));
+      Operand<TFloat32> candidate = layer.math.tanh(gates.get(3));
+      Operand<TFloat32> cNext = layer.withName("c").math.add(
+          layer.math.mul(forget, c), layer.math.mul(in, candidate));
+      Operand<TFloat32> hNext =
+          layer.withName("h").math.mul(out, layer.math.tanh(cNext));
+      next.add(cNext);
+      next.add(hNext);
+      x = hNext;
+    }
+    Ops output = tf.withSubScope("output");
+    int last = 2 * config.layers();
+    Operand<TFloat32> y = output.math.add(output.linalg.matMul(x, weights.get(last)),
+        weights.get(last + 1));
+    Operand<TFloat32> update = output.withName("update").math.mul(
+        output.reshape(y, output.constant(new long[] {-1})),
+        output.constant((float) config.outputScale()));
+    return new RuleGraph.Step(update, next);
+  }
+
+  /**
+   * Width of the packed state: per coordinate, the layers' c and h side by side, {@code 2 *
+   * layers * hidden} floats (the layout of {@link #packState} and of the exported SavedModel).
+   */
+  public int packedStateWidth() {
+    return 2 * config.layers() * config.hiddenSize();
+  }
+
+  /**
+   * The state as one [n, {@link #packedStateWidth()}] tensor: row i holds coordinate i's
+   * {@code c_0, h_0, c_1, h_1, ...}, each {@code hidden} wide.
+   */
+  public Operand<TFloat32> packState(Ops tf, List<Operand<TFloat32>> state) {
+    return tf.concat(state, tf.constant(1));
+  }
+
+  /** The inverse of {@link #packState}: per layer c and h, each [n, hidden]. */
+  public List<Operand<TFloat32>> unpackState(Ops tf, Operand<TFloat32> packed) {
+    return tf.split(tf.constant(1), packed, 2L * config.layers()).output().stream()
+        .map(o -> (Operand<TFloat32>) o).toList();
   }
 }

@@ -37,7 +37,7 @@ import org.tensorflow.types.TFloat32;
  *
  * <p>S = 2 * layers * hidden: row i holds coordinate i's {@code c_0, h_0, c_1, h_1, ...}, each
  * {@code hidden} wide ({@link CoordinatewiseLstm#packState}). The weights are constants of the
- * graph, so the model has no variables to restore. The preprocessing and output scale are part
+ * graph ({@link CoordinatewiseLstm#constants}), so the model has no variables to restore. The preprocessing and output scale are part
  * of the graph: feed the raw gradient.
  */
 public final class OptimizerExport {
@@ -149,7 +149,8 @@ public final class OptimizerExport {
         ## Files
 
         - `saved_model.pb` (and an empty `variables/`): a TensorFlow SavedModel (tag `serve`) of
-          one step of the update rule. The weights are constants inside the graph.
+          one step of the update rule. The weights are constants inside the graph (each
+          behind a PlaceholderWithDefault; feed only the signature's inputs).
         - `optimizer.l2lw`: the weights alone in the l2l weights format (magic `L2LW`, uint32
           version 1, uint32 header length N, N bytes of JSON header, then little-endian float32
           data; see the project's README, section "The `.l2lw` weights format").

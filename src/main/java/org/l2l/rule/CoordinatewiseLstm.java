@@ -155,6 +155,12 @@ public final class CoordinatewiseLstm implements UpdateRule {
    * for graphs that run a trained optimizer without training it (export, {@code
    * LearnedOptimizer}).
    *
+   * <p>Each constant ({@code <name>_value}) is passed through a PlaceholderWithDefault named
+   * {@code <name>}: graph optimizers treat it like a variable, so the step computes exactly what
+   * it computes on variables. On plain constants oneDNN's MatMul (on by default on x86) rounded
+   * differently from the same MatMul on variables (up to 2e-8 in the update, 4e-7 in the state
+   * for a trained optimizer).
+   *
    * @param values the weights in {@link #paramNames()} order, each of its {@link #paramShapes()}
    */
   public List<Operand<TFloat32>> constants(Ops tf, List<float[]> values) {
@@ -172,8 +178,11 @@ public final class CoordinatewiseLstm implements UpdateRule {
         throw new IllegalArgumentException(full + " needs " + size + " values, got "
             + values.get(i).length);
       }
-      constants.add(scopeOf(tf, full).withName(full.substring(full.lastIndexOf('/') + 1))
-          .constant(Shape.of(shapes.get(i)), DataBuffers.of(values.get(i), true, false)));
+      Ops scope = scopeOf(tf, full);
+      String leaf = full.substring(full.lastIndexOf('/') + 1);
+      Operand<TFloat32> value = scope.withName(leaf + "_value")
+          .constant(Shape.of(shapes.get(i)), DataBuffers.of(values.get(i), true, false));
+      constants.add(scope.withName(leaf).placeholderWithDefault(value, value.shape()));
     }
     return constants;
   }

@@ -50,6 +50,8 @@ class ExportCommandTest {
     assertTrue(Files.isRegularFile(out.resolve("README.md")));
     assertArrayEquals(Files.readAllBytes(run.resolve("best/optimizer.l2lw")),
         Files.readAllBytes(out.resolve("optimizer.l2lw")));
+    assertEquals(out.resolve("optimizer.l2lw"), OptimizerFile.resolve(out),
+        "an export folder is itself a valid --optimizer / LearnedOptimizer.load path");
     String[] siblings = tmp.toFile().list();
     Arrays.sort(siblings);
     assertArrayEquals(new String[] {"ck", "export"}, siblings, "no temporary folder left");

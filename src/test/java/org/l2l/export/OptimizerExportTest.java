@@ -26,7 +26,10 @@ import org.tensorflow.Session;
 import org.tensorflow.SessionFunction;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
@@ -66,28 +69,51 @@ class OptimizerExportTest {
 
   @Test
   void savedModelMatchesInProjectOptimizerFor1Coordinate() throws IOException {
-    compare(1);
+    CoordinatewiseLstm lstm = new CoordinatewiseLstm(CONFIG);
+    compare(writeOptimizer(lstm), 1);
   }
 
   @Test
   void savedModelMatchesInProjectOptimizerFor100000Coordinates() throws IOException {
-    compare(100_000);
+    CoordinatewiseLstm lstm = new CoordinatewiseLstm(CONFIG);
+    compare(writeOptimizer(lstm), 100_000);
   }
 
-  private void compare(int n) throws IOException {
-    CoordinatewiseLstm lstm = new CoordinatewiseLstm(CONFIG);
-    Path file = writeOptimizer(lstm);
-    Path out = tmp.resolve("export");
-    OptimizerExport.export(OptimizerFile.read(file), file, out);
-    int width = lstm.packedStateWidth();
-    int hidden = CONFIG.hiddenSize();
-    int parts = 2 * CONFIG.layers();
+  /** A meta-trained optimizer (no preprocessing, output scale 1), the LogisticRegression one. */
+  static Path trained() throws Exception {
+    return Path.of(OptimizerExportTest.class.getResource("/org/l2l/examples/quadratic-200.l2lw")
+        .toURI());
+  }
 
-    // The in-project optimizer: weights in variables, initialised from the same seed.
+  @Test
+  void trainedOptimizerMatchesFor1Coordinate() throws Exception {
+    compare(trained(), 1);
+  }
+
+  @Test
+  void trainedOptimizerMatchesFor100000Coordinates() throws Exception {
+    compare(trained(), 100_000);
+  }
+
+  private void compare(Path file, int n) throws IOException {
+    OptimizerFile.Loaded loaded = OptimizerFile.read(file);
+    CoordinatewiseLstm lstm = new CoordinatewiseLstm(loaded.config());
+    Path out = tmp.resolve("export");
+    OptimizerExport.export(loaded, file, out);
+    int width = lstm.packedStateWidth();
+    int hidden = loaded.config().hiddenSize();
+    int parts = 2 * loaded.config().layers();
+
+    // The in-project optimizer: weights in variables (as the unroll has them), set to the file's.
     try (Graph g = new Graph();
         SavedModelBundle bundle = SavedModelBundle.load(out.toString())) {
       Ops tf = Ops.create(g);
-      RuleGraph rule = lstm.build(tf, n, new SplittableRandom(WEIGHT_SEED));
+      RuleGraph rule = lstm.build(tf, n, new SplittableRandom(0));
+      List<Op> loads = new ArrayList<>();
+      for (int i = 0; i < rule.metaParams().size(); i++) {
+        Variable<TFloat32> v = rule.metaParams().get(i);
+        loads.add(tf.assign(v, tf.constant(v.shape(), DataBuffers.of(loaded.values().get(i)))));
+      }
       Placeholder<TFloat32> grad = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(n)));
       List<Placeholder<TFloat32>> stateIn = new ArrayList<>();
       for (int i = 0; i < parts; i++) {
@@ -107,6 +133,7 @@ class OptimizerExportTest {
       double maxAbsUpdate = 0;
       boolean identical = true;
       try (Session session = new Session(g)) {
+        loads.forEach(session::run);
         for (int t = 0; t < STEPS; t++) {
           float[] gradient = gradient(n, rng);
           // In project.
@@ -164,9 +191,10 @@ class OptimizerExportTest {
           packed = exportedState;
         }
       }
-      System.out.printf(Locale.ROOT, "export vs in-project, %d coordinates, %d steps: max |update "
-          + "difference| %.3g (largest |update| %.3g), max |state difference| %.3g, "
-          + "bit-identical: %s%n", n, STEPS, maxUpdate, maxAbsUpdate, maxState, identical);
+      System.out.printf(Locale.ROOT, "export vs in-project, %s, %d coordinates, %d steps: max "
+          + "|update difference| %.3g (largest |update| %.3g), max |state difference| %.3g, "
+          + "bit-identical: %s%n", file.getFileName(), n, STEPS, maxUpdate, maxAbsUpdate,
+          maxState, identical);
       assertTrue(maxAbsUpdate > 0, "the optimizer should move something");
       assertTrue(maxUpdate <= 1e-6, "update differs by " + maxUpdate);
       assertTrue(maxState <= 1e-6, "state differs by " + maxState);

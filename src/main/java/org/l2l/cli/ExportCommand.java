@@ -60,6 +60,18 @@ final class ExportCommand implements Callable<Integer> {
       throw UsageException.flag("--out", out, "contains the optimizer being exported ("
           + source + "); choose another folder");
     }
+    Path parent = outAbs.getParent();
+    if (parent != null) {
+      try {
+        Files.createDirectories(parent);
+      } catch (IOException e) {
+        throw UsageException.flag("--out", out, "cannot create its parent folder ("
+            + e.getMessage() + ")");
+      }
+      if (!Files.isWritable(parent)) {
+        throw UsageException.flag("--out", out, "its parent folder is not writable");
+      }
+    }
     if (Files.isDirectory(out) && !force) {
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(out)) {
         if (entries.iterator().hasNext()) {

@@ -100,6 +100,8 @@ class ExportCommandTest {
     Files.writeString(aFile, "x");
     assertUsageError("--out " + aFile + ": exists and is not a folder", "export",
         "--optimizer", run.toString(), "--out", aFile.toString());
+    assertUsageError("--out " + aFile.resolve("sub") + ": cannot create its parent folder",
+        "export", "--optimizer", run.toString(), "--out", aFile.resolve("sub").toString());
     assertUsageError("contains the optimizer being exported", "export", "--optimizer",
         run.toString(), "--out", run.toString(), "--force");
     assertTrue(Files.isRegularFile(file), "the run folder is untouched");

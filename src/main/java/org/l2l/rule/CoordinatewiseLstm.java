@@ -1,7 +1,9 @@
 package org.l2l.rule;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.l2l.problem.Random;
 import org.tensorflow.Operand;
@@ -111,18 +113,11 @@ public final class CoordinatewiseLstm implements UpdateRule {
     List<long[]> shapes = paramShapes();
     List<float[]> init = initialValues(initRng);
     List<Variable<TFloat32>> vars = new ArrayList<>();
-    // One Ops per scope path: each withSubScope call makes a new, uniquely numbered scope.
-    java.util.Map<String, Ops> scopes = new java.util.HashMap<>();
+    Map<String, Ops> scopes = new HashMap<>();
     for (int i = 0; i < names.size(); i++) {
       String full = names.get(i);
       int cut = full.lastIndexOf('/');
-      Ops scope = tf;
-      String path = "";
-      for (String part : full.substring(0, cut).split("/")) {
-        path = path + "/" + part;
-        Ops parent = scope;
-        scope = scopes.computeIfAbsent(path, k -> parent.withSubScope(part));
-      }
+      Ops scope = scopeOf(tf, full, scopes);
       String leaf = full.substring(cut + 1);
       Operand<TFloat32> value = scope.withName(leaf + "_init")
           .constant(Shape.of(shapes.get(i)), DataBuffers.of(init.get(i), true, false));
@@ -143,41 +138,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
 
       @Override
       public Step step(Ops tf, Operand<TFloat32> grad, List<Operand<TFloat32>> state) {
-        Operand<TFloat32> x = config.preprocessing()
-            .apply(tf.withSubScope("preprocess"), grad, config.preprocessP());
-        Operand<TFloat32> preprocessed = x;
-        List<Operand<TFloat32>> next = new ArrayList<>();
-        for (int l = 0; l < config.layers(); l++) {
-          Ops layer = tf.withSubScope("layer" + l);
-          Operand<TFloat32> c = state.get(2 * l);
-          Operand<TFloat32> hPrev = state.get(2 * l + 1);
-          Operand<TFloat32> z = layer.math.add(
-              layer.linalg.matMul(layer.concat(List.of(x, hPrev), layer.constant(1)),
-                  vars.get(2 * l)),
-              vars.get(2 * l + 1));
-          List<Operand<TFloat32>> gates = layer.split(layer.constant(1), z, 4L).output().stream()
-              .map(o -> (Operand<TFloat32>) o).toList();
-          Operand<TFloat32> in = layer.math.sigmoid(gates.get(0));
-          Operand<TFloat32> forget = layer.math.sigmoid(
-              layer.math.add(gates.get(1), layer.constant((float) config.forgetBias())));
-          Operand<TFloat32> out = layer.math.sigmoid(gates.get(2));
-          Operand<TFloat32> candidate = layer.math.tanh(gates.get(3));
-          Operand<TFloat32> cNext = layer.withName("c").math.add(
-              layer.math.mul(forget, c), layer.math.mul(in, candidate));
-          Operand<TFloat32> hNext =
-              layer.withName("h").math.mul(out, layer.math.tanh(cNext));
-          next.add(cNext);
-          next.add(hNext);
-          x = hNext;
-        }
-        Ops output = tf.withSubScope("output");
-        int last = 2 * config.layers();
-        Operand<TFloat32> y = output.math.add(output.linalg.matMul(x, vars.get(last)),
-            vars.get(last + 1));
-        Operand<TFloat32> update = output.withName("update").math.mul(
-            output.reshape(y, output.constant(new long[] {-1})),
-            output.constant((float) config.outputScale()));
-        return new Step(update, next, preprocessed);
+        return CoordinatewiseLstm.this.step(tf, vars, grad, state);
       }
 
       @Override
@@ -190,5 +151,130 @@ public final class CoordinatewiseLstm implements UpdateRule {
         return names;
       }
     };
+  }
+
+  /**
+   * The weights phi as graph constants named as {@link #paramNames()} (under {@code tf}'s scope),
+   * for graphs that run a trained optimizer without training it (export, {@code
+   * LearnedOptimizer}).
+   *
+   * <p>Each constant ({@code <name>_value}) is passed through a PlaceholderWithDefault named
+   * {@code <name>}: graph optimizers treat it like a variable, so the step computes exactly what
+   * it computes on variables. On plain constants oneDNN's MatMul (on by default on x86) rounded
+   * differently from the same MatMul on variables (up to 2e-8 in the update, 4e-7 in the state
+   * for a trained optimizer).
+   *
+   * @param values the weights in {@link #paramNames()} order, each of its {@link #paramShapes()}
+   */
+  public List<Operand<TFloat32>> constants(Ops tf, List<float[]> values) {
+    List<String> names = paramNames();
+    List<long[]> shapes = paramShapes();
+    if (values.size() != names.size()) {
+      throw new IllegalArgumentException("expected " + names.size() + " tensors, got "
+          + values.size());
+    }
+    List<Operand<TFloat32>> constants = new ArrayList<>();
+    Map<String, Ops> scopes = new HashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      String full = names.get(i);
+      long size = Shape.of(shapes.get(i)).size();
+      if (values.get(i).length != size) {
+        throw new IllegalArgumentException(full + " needs " + size + " values, got "
+            + values.get(i).length);
+      }
+      Ops scope = scopeOf(tf, full, scopes);
+      String leaf = full.substring(full.lastIndexOf('/') + 1);
+      Operand<TFloat32> value = scope.withName(leaf + "_value")
+          .constant(Shape.of(shapes.get(i)), DataBuffers.of(values.get(i), true, false));
+      constants.add(scope.withName(leaf).placeholderWithDefault(value, value.shape()));
+    }
+    return constants;
+  }
+
+  /**
+   * The scope of a weight's name ("lstm/layer0" for "lstm/layer0/kernel"), made once per path:
+   * each withSubScope call makes a new, uniquely numbered scope ("lstm_1").
+   */
+  private static Ops scopeOf(Ops tf, String fullName, Map<String, Ops> made) {
+    Ops scope = tf;
+    String path = "";
+    for (String part : fullName.substring(0, fullName.lastIndexOf('/')).split("/")) {
+      path = path + "/" + part;
+      Ops parent = scope;
+      scope = made.computeIfAbsent(path, k -> parent.withSubScope(part));
+    }
+    return scope;
+  }
+
+  /**
+   * One step of the LSTM optimizer with the given weights (variables or constants, in {@link
+   * #paramNames()} order): {@code grad} [n] and {@code state} (per layer c and h, each [n,
+   * hidden]) in, the update [n] and the next state out. The number of coordinates n may be
+   * unknown when the graph is built (every op works row by row).
+   */
+  public RuleGraph.Step step(Ops tf, List<? extends Operand<TFloat32>> weights,
+      Operand<TFloat32> grad, List<Operand<TFloat32>> state) {
+    if (weights.size() != 2 * config.layers() + 2 || state.size() != 2 * config.layers()) {
+      throw new IllegalArgumentException("expected " + (2 * config.layers() + 2)
+          + " weights and " + 2 * config.layers() + " state tensors, got " + weights.size()
+          + " and " + state.size());
+    }
+    Operand<TFloat32> x = config.preprocessing()
+        .apply(tf.withSubScope("preprocess"), grad, config.preprocessP());
+    Operand<TFloat32> preprocessed = x;
+    List<Operand<TFloat32>> next = new ArrayList<>();
+    for (int l = 0; l < config.layers(); l++) {
+      Ops layer = tf.withSubScope("layer" + l);
+      Operand<TFloat32> c = state.get(2 * l);
+      Operand<TFloat32> hPrev = state.get(2 * l + 1);
+      Operand<TFloat32> z = layer.math.add(
+          layer.linalg.matMul(layer.concat(List.of(x, hPrev), layer.constant(1)),
+              weights.get(2 * l)),
+          weights.get(2 * l + 1));
+      List<Operand<TFloat32>> gates = layer.split(layer.constant(1), z, 4L).output().stream()
+          .map(o -> (Operand<TFloat32>) o).toList();
+      Operand<TFloat32> in = layer.math.sigmoid(gates.get(0));
+      Operand<TFloat32> forget = layer.math.sigmoid(
+          layer.math.add(gates.get(1), layer.constant((float) config.forgetBias())));
+      Operand<TFloat32> out = layer.math.sigmoid(gates.get(2));
+      Operand<TFloat32> candidate = layer.math.tanh(gates.get(3));
+      Operand<TFloat32> cNext = layer.withName("c").math.add(
+          layer.math.mul(forget, c), layer.math.mul(in, candidate));
+      Operand<TFloat32> hNext =
+          layer.withName("h").math.mul(out, layer.math.tanh(cNext));
+      next.add(cNext);
+      next.add(hNext);
+      x = hNext;
+    }
+    Ops output = tf.withSubScope("output");
+    int last = 2 * config.layers();
+    Operand<TFloat32> y = output.math.add(output.linalg.matMul(x, weights.get(last)),
+        weights.get(last + 1));
+    Operand<TFloat32> update = output.withName("update").math.mul(
+        output.reshape(y, output.constant(new long[] {-1})),
+        output.constant((float) config.outputScale()));
+    return new RuleGraph.Step(update, next, preprocessed);
+  }
+
+  /**
+   * Width of the packed state: per coordinate, the layers' c and h side by side, {@code 2 *
+   * layers * hidden} floats (the layout of {@link #packState} and of the exported SavedModel).
+   */
+  public int packedStateWidth() {
+    return 2 * config.layers() * config.hiddenSize();
+  }
+
+  /**
+   * The state as one [n, {@link #packedStateWidth()}] tensor: row i holds coordinate i's
+   * {@code c_0, h_0, c_1, h_1, ...}, each {@code hidden} wide.
+   */
+  public Operand<TFloat32> packState(Ops tf, List<Operand<TFloat32>> state) {
+    return tf.concat(state, tf.constant(1));
+  }
+
+  /** The inverse of {@link #packState}: per layer c and h, each [n, hidden]. */
+  public List<Operand<TFloat32>> unpackState(Ops tf, Operand<TFloat32> packed) {
+    return tf.split(tf.constant(1), packed, 2L * config.layers()).output().stream()
+        .map(o -> (Operand<TFloat32>) o).toList();
   }
 }

@@ -106,7 +106,7 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     ProblemOptions problemOptions = problem.options();
-    CoordinatewiseLstm.Config lstmConfig = lstm.config();
+    CoordinatewiseLstm.Config lstmConfig = lstm.config(problemOptions.name());
     Check.positive("--epochs", epochs);
     Check.positive("--num-steps", numSteps);
     Check.positive("--unroll-length", unrollLength);

@@ -34,6 +34,27 @@ public final class CoordinatewiseLstm implements UpdateRule {
   /** Output scale of the official code's quadratic setting. */
   public static final double OUTPUT_SCALE_DEFAULT = 1.0;
 
+  /** Output scale of the default MNIST optimizer (paper 0.1, official code 0.01). */
+  public static final double MNIST_OUTPUT_SCALE_DEFAULT = 0.1;
+  /** Preprocessing of the default MNIST optimizer (paper log-and-sign-paper, official log-and-sign). */
+  public static final String MNIST_PREPROCESS_DEFAULT = "log-and-sign-paper";
+  /** p of the default MNIST optimizer's preprocessing (paper 10, official code k = 5). */
+  public static final double MNIST_PREPROCESS_P_DEFAULT = 10;
+
+  /**
+   * The default configuration for meta-training on {@code problem}: mnist uses gradient
+   * preprocessing and a small output scale, every other problem none and 1.
+   */
+  public static Config defaultsFor(String problem) {
+    if ("mnist".equals(problem)) {
+      return new Config(LAYERS_DEFAULT, HIDDEN_SIZE_DEFAULT, FORGET_BIAS_DEFAULT,
+          MNIST_OUTPUT_SCALE_DEFAULT, Preprocessing.fromFlag(MNIST_PREPROCESS_DEFAULT),
+          MNIST_PREPROCESS_P_DEFAULT);
+    }
+    return new Config(LAYERS_DEFAULT, HIDDEN_SIZE_DEFAULT, FORGET_BIAS_DEFAULT,
+        OUTPUT_SCALE_DEFAULT, Preprocessing.NONE, Preprocessing.P_PAPER);
+  }
+
   /** The LSTM's shape and preprocessing. */
   public record Config(int layers, int hiddenSize, double forgetBias, double outputScale,
       Preprocessing preprocessing, double preprocessP) {

@@ -60,7 +60,8 @@ final class ProblemMixin {
 
   @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ProblemOptions.DATA_DIR_DEFAULT,
       description = "mnist: folder of the four IDX files, plain or gzipped; fetched there when "
-          + "absent (default: ${DEFAULT-VALUE}).")
+          + "absent. train samples minibatches from the training split, evaluate from the test "
+          + "split (default: ${DEFAULT-VALUE}).")
   String dataDir;
 
   /** The validated options. */

@@ -10,6 +10,7 @@ import org.l2l.meta.Seeds;
 import org.l2l.meta.Unroll;
 import org.l2l.problem.Instance;
 import org.l2l.problem.Problem;
+import org.l2l.problem.ProblemOptions;
 import org.l2l.rule.CoordinatewiseLstm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,12 +44,13 @@ final class BenchmarkCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    Problem p = problem.options().create();
-    CoordinatewiseLstm rule = new CoordinatewiseLstm(lstm.config());
+    ProblemOptions problemOptions = problem.options();
+    CoordinatewiseLstm rule = new CoordinatewiseLstm(lstm.config(problemOptions.name()));
     Check.positive("--unroll-length", unrollLength);
     Check.positive("--meta-steps", metaSteps);
     Check.nonNegative("--warmup", warmup);
     Check.nonNegative("--threads", threads);
+    Problem p = problemOptions.create();
     long t0 = System.nanoTime();
     try (Unroll u = new Unroll(p, rule, new Unroll.Options(unrollLength, false, false, 0.001, 0,
         1, threads))) {

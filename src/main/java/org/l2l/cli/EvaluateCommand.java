@@ -128,7 +128,7 @@ final class EvaluateCommand implements Callable<Integer> {
       throw UsageException.flag("--out", dir, "that folder is not writable");
     }
 
-    Problem p = problemOptions.create();
+    Problem p = problemOptions.create(true);
     int unrollLength = Evaluator.unrollLengthFor(numSteps, EVAL_UNROLL_MAX);
     Unroll.Options opts = Unroll.Options.evaluation(unrollLength, threads);
     Map<String, float[][]> results = new LinkedHashMap<>();

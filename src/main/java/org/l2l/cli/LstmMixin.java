@@ -22,23 +22,39 @@ final class LstmMixin {
   double forgetBias;
 
   @Option(names = "--output-scale", paramLabel = "X",
-      defaultValue = "" + CoordinatewiseLstm.OUTPUT_SCALE_DEFAULT,
-      description = "Factor on the LSTM's output (default: ${DEFAULT-VALUE}; the official code "
-          + "uses 1 for quadratics, 0.01 for MNIST).")
-  double outputScale;
+      description = "Factor on the LSTM's output. Default per problem: mnist "
+          + CoordinatewiseLstm.MNIST_OUTPUT_SCALE_DEFAULT + " (the paper 0.1, the official code "
+          + "0.01), otherwise 1 (the official code's quadratic value).")
+  Double outputScale;
 
-  @Option(names = "--preprocess", paramLabel = "P", defaultValue = "none",
+  @Option(names = "--preprocess", paramLabel = "P",
       description = "Gradient preprocessing: none, log-and-sign (official code's form), "
-          + "log-and-sign-paper (paper's two branches) (default: ${DEFAULT-VALUE}).")
+          + "log-and-sign-paper (paper's two branches). Default per problem: mnist "
+          + CoordinatewiseLstm.MNIST_PREPROCESS_DEFAULT + " (the paper log-and-sign-paper, "
+          + "the official code log-and-sign), otherwise none.")
   String preprocess;
 
-  @Option(names = "--preprocess-p", paramLabel = "X", defaultValue = "" + Preprocessing.P_PAPER,
+  @Option(names = "--preprocess-p", paramLabel = "X",
       description = "p (the official code's k) of log-and-sign: the paper 10, the official code "
-          + "5 (default: ${DEFAULT-VALUE}).")
-  double preprocessP;
+          + "5. Default per problem: mnist " + CoordinatewiseLstm.MNIST_PREPROCESS_P_DEFAULT
+          + ", otherwise 10.")
+  Double preprocessP;
 
-  /** The validated configuration. */
+  /** The validated configuration with the defaults of the quadratic problem. */
   CoordinatewiseLstm.Config config() {
+    return config("quadratic");
+  }
+
+  /**
+   * The validated configuration; flags not given take the defaults of {@code problemName}
+   * ({@link CoordinatewiseLstm#defaultsFor}).
+   */
+  CoordinatewiseLstm.Config config(String problemName) {
+    CoordinatewiseLstm.Config defaults = CoordinatewiseLstm.defaultsFor(problemName);
+    double outputScale = this.outputScale == null ? defaults.outputScale() : this.outputScale;
+    String preprocess = this.preprocess == null ? defaults.preprocessing().flag()
+        : this.preprocess;
+    double preprocessP = this.preprocessP == null ? defaults.preprocessP() : this.preprocessP;
     Check.positive("--layers", layers);
     Check.positive("--hidden-size", hiddenSize);
     if (!Double.isFinite(forgetBias)) {

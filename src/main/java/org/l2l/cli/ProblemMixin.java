@@ -1,5 +1,6 @@
 package org.l2l.cli;
 
+import org.l2l.problem.MnistProblem;
 import org.l2l.problem.PolynomialProblem;
 import org.l2l.problem.ProblemOptions;
 import org.l2l.problem.QuadraticProblem;
@@ -9,14 +10,14 @@ import picocli.CommandLine.Option;
 final class ProblemMixin {
 
   @Option(names = "--problem", paramLabel = "P", defaultValue = "quadratic",
-      description = "Optimizee problem: quadratic, polynomial, simple (default: ${DEFAULT-VALUE}).")
+      description = "Optimizee problem: quadratic, polynomial, simple, mnist "
+          + "(default: ${DEFAULT-VALUE}).")
   String problem;
 
   @Option(names = "--batch-size", paramLabel = "N",
-      defaultValue = "" + ProblemOptions.BATCH_SIZE_DEFAULT,
       description = "quadratic: functions per instance; the paper 1, the official code 128 "
-          + "(default: ${DEFAULT-VALUE}).")
-  int batchSize;
+          + "(default: 1). mnist: images per minibatch (default: 128, paper and official code).")
+  Integer batchSize;
 
   @Option(names = "--dims", paramLabel = "N", defaultValue = "" + QuadraticProblem.DIMS_DEFAULT,
       description = "quadratic: dimension of theta (default: ${DEFAULT-VALUE}).")
@@ -42,15 +43,44 @@ final class ProblemMixin {
       description = "polynomial: noise standard deviation (default: ${DEFAULT-VALUE}).")
   double noise;
 
+  @Option(names = "--hidden-units", paramLabel = "N",
+      defaultValue = "" + MnistProblem.HIDDEN_UNITS_DEFAULT,
+      description = "mnist: units per hidden layer (default: ${DEFAULT-VALUE}, the paper's).")
+  int hiddenUnits;
+
+  @Option(names = "--hidden-layers", paramLabel = "N",
+      defaultValue = "" + MnistProblem.HIDDEN_LAYERS_DEFAULT,
+      description = "mnist: hidden layers (default: ${DEFAULT-VALUE}, the paper's).")
+  int hiddenLayers;
+
+  @Option(names = "--activation", paramLabel = "A", defaultValue = MnistProblem.ACTIVATION_DEFAULT,
+      description = "mnist: hidden activation, sigmoid or relu (default: ${DEFAULT-VALUE}, the "
+          + "paper's).")
+  String activation;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ProblemOptions.DATA_DIR_DEFAULT,
+      description = "mnist: folder of the four IDX files, plain or gzipped; fetched there when "
+          + "absent. train samples minibatches from the training split, evaluate from the test "
+          + "split (default: ${DEFAULT-VALUE}).")
+  String dataDir;
+
   /** The validated options. */
   ProblemOptions options() {
     Check.oneOf("--problem", problem, ProblemOptions.NAMES);
-    Check.positive("--batch-size", batchSize);
+    int batch = batchSize == null ? ProblemOptions.batchSizeDefault(problem)
+        : Check.positive("--batch-size", batchSize);
     Check.positive("--dims", dims);
     Check.oneOf("--distribution", distribution, ProblemOptions.DISTRIBUTIONS);
     Check.positive("--coefficients", coefficients);
     Check.positive("--samples", samples);
     Check.nonNegative("--noise", noise);
-    return new ProblemOptions(problem, batchSize, dims, distribution, coefficients, samples, noise);
+    Check.positive("--hidden-units", hiddenUnits);
+    Check.nonNegative("--hidden-layers", hiddenLayers);
+    Check.oneOf("--activation", activation, MnistProblem.Activation.flags());
+    if (dataDir.isBlank()) {
+      throw UsageException.flag("--data-dir", "''", "must name a folder");
+    }
+    return new ProblemOptions(problem, batch, dims, distribution, coefficients, samples, noise,
+        hiddenUnits, hiddenLayers, activation, dataDir);
   }
 }

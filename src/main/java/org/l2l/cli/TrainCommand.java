@@ -149,6 +149,9 @@ final class TrainCommand implements Callable<Integer> {
       Map.entry("--dims", "problem.dims"), Map.entry("--distribution", "problem.distribution"),
       Map.entry("--coefficients", "problem.coefficients"),
       Map.entry("--samples", "problem.samples"), Map.entry("--noise", "problem.noise"),
+      Map.entry("--hidden-units", "problem.hiddenUnits"),
+      Map.entry("--hidden-layers", "problem.hiddenLayers"),
+      Map.entry("--activation", "problem.activation"),
       Map.entry("--layers", "lstm.layers"), Map.entry("--hidden-size", "lstm.hidden_size"),
       Map.entry("--forget-bias", "lstm.forget_bias"),
       Map.entry("--output-scale", "lstm.output_scale"),
@@ -165,7 +168,7 @@ final class TrainCommand implements Callable<Integer> {
   /** Flags that change nothing the run computes, so may differ on resume. */
   private static final List<String> FREE_ON_RESUME = List.of("--resume", "--epochs",
       "--stop-after", "--log-every", "--tensorboard-dir", "--no-tensorboard",
-      "--histogram-every", "--help", "--version");
+      "--histogram-every", "--data-dir", "--help", "--version");
   /** config.json keys that are not part of a checkpoint's identity. */
   private static final List<String> NOT_IDENTITY = List.of("run", "epochs");
 
@@ -180,14 +183,17 @@ final class TrainCommand implements Callable<Integer> {
     } else {
       String name = validateFresh();
       dir = checkpointDir.resolve(name);
-      config = config(problem.options(), lstm.config(), name);
+      ProblemOptions options = problem.options();
+      config = config(options, lstm.config(options.name()), name);
     }
     ProblemOptions problemOptions = problem.options();
-    CoordinatewiseLstm.Config lstmConfig = lstm.config();
+    CoordinatewiseLstm.Config lstmConfig = lstm.config(problemOptions.name());
     String name = config.get("run").getAsString();
     Path tensorboard = tensorboardDir.resolve(name);
     JsonObject identity = config.deepCopy();
     NOT_IDENTITY.forEach(identity::remove);
+    // Where the data lives does not change what is computed.
+    identity.getAsJsonObject("problem").remove("dataDir");
     if (stopAfter != null) {
       Check.positive("--stop-after", stopAfter);
     }
@@ -232,7 +238,7 @@ final class TrainCommand implements Callable<Integer> {
   /** Validates the flags of a new run and returns its name. */
   private String validateFresh() {
     ProblemOptions problemOptions = problem.options();
-    lstm.config();
+    lstm.config(problemOptions.name());
     Check.positive("--epochs", epochs);
     Check.positive("--num-steps", numSteps);
     Check.positive("--unroll-length", unrollLength);
@@ -272,8 +278,9 @@ final class TrainCommand implements Callable<Integer> {
           + ")");
     }
     Map<String, com.google.gson.JsonElement> flatSaved = Configs.flatten(saved);
+    ProblemOptions givenProblem = problem.options();
     Map<String, com.google.gson.JsonElement> flatGiven = Configs.flatten(
-        config(problem.options(), lstm.config(), "-"));
+        config(givenProblem, lstm.config(givenProblem.name()), "-"));
     List<String> differing = new java.util.ArrayList<>();
     for (var option : spec.commandLine().getParseResult().matchedOptions()) {
       String flag = option.longestName();
@@ -319,6 +326,12 @@ final class TrainCommand implements Callable<Integer> {
     problem.coefficients = po.coefficients();
     problem.samples = po.samples();
     problem.noise = po.noise();
+    problem.hiddenUnits = po.hiddenUnits();
+    problem.hiddenLayers = po.hiddenLayers();
+    problem.activation = po.activation();
+    if (!spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
+      problem.dataDir = po.dataDir();
+    }
     CoordinatewiseLstm.Config l = OptimizerFile.config(c.getAsJsonObject("lstm"), "config.json");
     lstm.layers = l.layers();
     lstm.hiddenSize = l.hiddenSize();

@@ -73,6 +73,21 @@ public final class MnistFetcher {
     }
 
     /**
+     * Fetches MNIST into the folder given as the only argument (default {@code data/mnist}) if
+     * absent; used by {@code .ci/run} so that the tests on the real files run in CI. Exit code 2
+     * with one line on standard error when that fails.
+     */
+    public static void main(String[] args) {
+        Path dir = Path.of(args.length > 0 ? args[0] : "data/mnist");
+        try {
+            ensure(dir, System.out::println);
+        } catch (DataException e) {
+            System.err.println("l2l: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    /**
      * Ensures {@code dataDir} holds the four MNIST files ({@link MnistData#FILE_NAMES}, each
      * plain or gzipped), fetching those that are absent; does nothing if all are present.
      *

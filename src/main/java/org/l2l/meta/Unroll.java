@@ -9,6 +9,7 @@ import org.l2l.problem.Problem;
 import org.l2l.problem.ProblemGraph;
 import org.l2l.rule.RuleGraph;
 import org.l2l.rule.UpdateRule;
+import org.l2l.tf.SecondOrderGradients;
 import org.l2l.tf.Tensors;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -103,6 +104,9 @@ public final class Unroll implements AutoCloseable {
     this.problem = problem;
     this.rule = rule;
     this.options = options;
+    if (options.secondDerivatives()) {
+      SecondOrderGradients.register();
+    }
     this.graph = new Graph();
     Ops tf = Ops.create(graph);
     long n = problem.numCoordinates();

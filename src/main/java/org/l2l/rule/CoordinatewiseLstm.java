@@ -7,10 +7,12 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.l2l.problem.Random;
 import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -36,6 +38,27 @@ public final class CoordinatewiseLstm implements UpdateRule {
   /** Output scale of the official code's quadratic setting. */
   public static final double OUTPUT_SCALE_DEFAULT = 1.0;
 
+  /** Output scale of the default MNIST optimizer (paper 0.1, official code 0.01). */
+  public static final double MNIST_OUTPUT_SCALE_DEFAULT = 0.1;
+  /** Preprocessing of the default MNIST optimizer (paper log-and-sign-paper, official log-and-sign). */
+  public static final String MNIST_PREPROCESS_DEFAULT = "log-and-sign-paper";
+  /** p of the default MNIST optimizer's preprocessing (paper 10, official code k = 5). */
+  public static final double MNIST_PREPROCESS_P_DEFAULT = 10;
+
+  /**
+   * The default configuration for meta-training on {@code problem}: mnist uses gradient
+   * preprocessing and a small output scale, every other problem none and 1.
+   */
+  public static Config defaultsFor(String problem) {
+    if ("mnist".equals(problem)) {
+      return new Config(LAYERS_DEFAULT, HIDDEN_SIZE_DEFAULT, FORGET_BIAS_DEFAULT,
+          MNIST_OUTPUT_SCALE_DEFAULT, Preprocessing.fromFlag(MNIST_PREPROCESS_DEFAULT),
+          MNIST_PREPROCESS_P_DEFAULT);
+    }
+    return new Config(LAYERS_DEFAULT, HIDDEN_SIZE_DEFAULT, FORGET_BIAS_DEFAULT,
+        OUTPUT_SCALE_DEFAULT, Preprocessing.NONE, Preprocessing.P_PAPER);
+  }
+
   /** The LSTM's shape and preprocessing. */
   public record Config(int layers, int hiddenSize, double forgetBias, double outputScale,
       Preprocessing preprocessing, double preprocessP) {
@@ -46,6 +69,9 @@ public final class CoordinatewiseLstm implements UpdateRule {
       }
     }
   }
+
+  /** Coordinates are padded to a multiple of this, so that gate blocks are aligned views. */
+  static final long PAD = 16;
 
   private final Config config;
 
@@ -124,10 +150,35 @@ public final class CoordinatewiseLstm implements UpdateRule {
       vars.add(scope.withName(leaf).variable(value));
     }
     int h = config.hiddenSize();
+    // Layout for speed: features x coordinates ([rows, n]), with n padded to a multiple of
+    // PAD so that row blocks (the gates) are aligned views rather than copies; the bias (with
+    // the forget bias folded in) is a last row of the kernel, multiplied by a row of ones, and
+    // the output scale is folded into the output weights. The weights stay as the .l2lw format
+    // describes ([inputs + hidden, 4 hidden], gates i, f, o, g); only the graph differs.
+    long padded = (n + PAD - 1) / PAD * PAD;
+    Ops fused = scopes.get("/lstm").withSubScope("fused");
+    Operand<TFloat32> ones = fused.withName("ones").fill(
+        fused.constant(new long[] {1, padded}), fused.constant(1f));
+    float[] forget = new float[4 * h];
+    for (int j = h; j < 2 * h; j++) {
+      forget[j] = (float) config.forgetBias();
+    }
+    List<Operand<TFloat32>> kernels = new ArrayList<>();
+    for (int l = 0; l < config.layers(); l++) {
+      Operand<TFloat32> bias = fused.math.add(vars.get(2 * l + 1), fused.constant(forget));
+      kernels.add(fused.withName("kernel" + l).concat(List.of(vars.get(2 * l),
+          fused.reshape(bias, fused.constant(new long[] {1, 4L * h}))), fused.constant(0)));
+    }
+    int last = 2 * config.layers();
+    Operand<TFloat32> scale = fused.constant((float) config.outputScale());
+    Operand<TFloat32> outKernel = fused.withName("output_kernel").math.mul(
+        fused.concat(List.of(vars.get(last),
+            fused.reshape(vars.get(last + 1), fused.constant(new long[] {1, 1}))),
+            fused.constant(0)), scale);
     List<Shape> stateShapes = new ArrayList<>();
     for (int l = 0; l < config.layers(); l++) {
-      stateShapes.add(Shape.of(n, h)); // cell c
-      stateShapes.add(Shape.of(n, h)); // hidden h
+      stateShapes.add(Shape.of(h, padded)); // cell c
+      stateShapes.add(Shape.of(h, padded)); // hidden h
     }
     List<Shape> finalStateShapes = List.copyOf(stateShapes);
     return new RuleGraph() {
@@ -138,7 +189,42 @@ public final class CoordinatewiseLstm implements UpdateRule {
 
       @Override
       public Step step(Ops tf, Operand<TFloat32> grad, List<Operand<TFloat32>> state) {
-        return CoordinatewiseLstm.this.step(tf, vars, grad, state);
+        // int32 paddings and slice bounds: the gradients of Pad and Slice mix them with int32
+        // shapes.
+        Operand<TFloat32> g = padded == n ? grad
+            : tf.pad(grad, tf.constant(new int[][] {{0, (int) (padded - n)}}), tf.constant(0f));
+        Operand<TFloat32> x = config.preprocessing()
+            .applyRows(tf.withSubScope("preprocess"), g, config.preprocessP());
+        Operand<TFloat32> preprocessed = x; // [inputs, padded n], for histograms
+        List<Operand<TFloat32>> next = new ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) {
+          Ops layer = tf.withSubScope("layer" + l);
+          Operand<TFloat32> c = state.get(2 * l);
+          Operand<TFloat32> hPrev = state.get(2 * l + 1);
+          Operand<TFloat32> z = layer.linalg.matMul(kernels.get(l),
+              layer.concat(List.of(x, hPrev, ones), layer.constant(0)),
+              MatMul.transposeA(true));
+          List<Output<TFloat32>> parts = layer.splitV(z, layer.constant(new long[] {3L * h, h}),
+              layer.constant(0), 2L).output();
+          Operand<TFloat32> sig = layer.math.sigmoid(parts.get(0));
+          Operand<TFloat32> candidate = layer.math.tanh(parts.get(1));
+          List<Output<TFloat32>> gates = layer.split(layer.constant(0), sig, 3L).output();
+          Operand<TFloat32> cNext = layer.withName("c").math.add(
+              layer.math.mul(gates.get(1), c), layer.math.mul(gates.get(0), candidate));
+          Operand<TFloat32> hNext =
+              layer.withName("h").math.mul(gates.get(2), layer.math.tanh(cNext));
+          next.add(cNext);
+          next.add(hNext);
+          x = hNext;
+        }
+        Ops output = tf.withSubScope("output");
+        Operand<TFloat32> y = output.linalg.matMul(outKernel,
+            output.concat(List.of(x, ones), output.constant(0)), MatMul.transposeA(true));
+        Operand<TFloat32> flat = output.reshape(y, output.constant(new long[] {padded}));
+        Operand<TFloat32> update = padded == n ? output.withName("update").identity(flat)
+            : output.withName("update").slice(flat, output.constant(new int[] {0}),
+                output.constant(new int[] {(int) n}));
+        return new Step(update, next, preprocessed);
       }
 
       @Override

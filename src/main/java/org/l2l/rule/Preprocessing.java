@@ -66,7 +66,16 @@ public enum Preprocessing {
 
   /** Builds the preprocessed input [n, inputSize] of a gradient [n] with parameter p (or k). */
   public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> grad, double p) {
-    Operand<TFloat32> column = tf.expandDims(grad, tf.constant(1));
+    return apply(tf, grad, p, 1);
+  }
+
+  /** Builds the preprocessed input as rows, [inputSize, n], of a gradient [n]. */
+  public Operand<TFloat32> applyRows(Ops tf, Operand<TFloat32> grad, double p) {
+    return apply(tf, grad, p, 0);
+  }
+
+  private Operand<TFloat32> apply(Ops tf, Operand<TFloat32> grad, double p, int axis) {
+    Operand<TFloat32> column = tf.expandDims(grad, tf.constant(axis));
     switch (this) {
       case NONE:
         return column;
@@ -78,7 +87,7 @@ public enum Preprocessing {
         Operand<TFloat32> scaled = tf.clipByValue(
             tf.math.mul(column, tf.constant((float) Math.exp(p))),
             tf.constant(-1f), tf.constant(1f));
-        return tf.concat(List.of(clampedLog, scaled), tf.constant(1));
+        return tf.concat(List.of(clampedLog, scaled), tf.constant(axis));
       }
       case LOG_AND_SIGN_PAPER: {
         Operand<TFloat32> threshold = tf.constant((float) Math.exp(-p));
@@ -92,7 +101,7 @@ public enum Preprocessing {
             tf.select(large, logBranch, tf.fill(tf.shape(column), tf.constant(-1f)));
         Operand<TFloat32> second = tf.select(large, tf.math.sign(column),
             tf.math.mul(column, tf.constant((float) Math.exp(p))));
-        return tf.concat(List.of(first, second), tf.constant(1));
+        return tf.concat(List.of(first, second), tf.constant(axis));
       }
       default:
         throw new IllegalStateException(name());

@@ -116,7 +116,21 @@ class CliTest {
         "evaluate", "--baselines", "adagrad", "--out", ck);
     assertUsageError("--instances -3: must be a positive integer",
         "evaluate", "--instances", "-3", "--out", ck);
+    assertUsageError("--activation tanh: unknown; allowed: sigmoid, relu",
+        "train", "--problem", "mnist", "--activation", "tanh", "--checkpoint-dir", ck);
+    assertUsageError("--hidden-units 0: must be a positive integer",
+        "evaluate", "--problem", "mnist", "--hidden-units", "0", "--out", ck);
+    assertUsageError("--batch-size 0: must be a positive integer",
+        "train", "--problem", "mnist", "--batch-size", "0", "--checkpoint-dir", ck);
     assertFalse(Files.exists(tmp.resolve("bad")), "nothing written on bad input");
+  }
+
+  @Test
+  void mnistDataFolderThatCannotBeCreatedIsOneLine() throws IOException {
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    assertUsageError("cannot create data directory", "evaluate", "--problem", "mnist",
+        "--data-dir", file.resolve("mnist").toString(), "--baselines", "sgd",
+        "--learning-rates", "sgd=0.1", "--out", tmp.resolve("out").toString());
   }
 
   @Test

@@ -159,43 +159,50 @@ class ResumeTest {
    */
   @Test
   void killedRunsResumeToTheSameResult() throws Exception {
-    int epochs = 16;
+    int epochs = 30;
+    int wantedKills = 3;
     assertEquals(0, run(args("calm", epochs)));
     Path dir = tmp.resolve("ck/killed");
     Path state = dir.resolve("latest/state.json");
     SplittableRandom rng = new SplittableRandom(2024);
     int kills = 0;
-    boolean finished = false;
-    for (int attempt = 0; attempt < 6 && !finished; attempt++) {
+    while (kills < wantedKills) {
       boolean fresh = !Files.isDirectory(dir.resolve("latest"));
+      int from = fresh ? 0 : checkpointEpoch(state);
+      // Kill this process once its checkpoints have passed a random epoch ahead, plus a random
+      // few milliseconds: somewhere inside an epoch, a checkpoint write or a metrics row.
+      int target = from + 2 + rng.nextInt(6);
+      assertTrue(target < epochs, "the test's epochs leave room for the kills");
       Process p = start(fresh ? args("killed", epochs, "--force")
           : List.of("train", "--resume", dir.toString(), "--tensorboard-dir",
               tmp.resolve("tb").toString()));
-      // Kill at a random moment after this process has written a checkpoint of its own.
-      long before = Files.exists(state) ? Files.getLastModifiedTime(state).toMillis() : 0;
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
       while (p.isAlive() && System.nanoTime() < deadline
-          && (!Files.exists(state) || Files.getLastModifiedTime(state).toMillis() == before)) {
-        Thread.sleep(20);
+          && (!Files.exists(state) || checkpointEpoch(state) < target)) {
+        Thread.sleep(2);
       }
-      if (p.waitFor(rng.nextInt(400), TimeUnit.MILLISECONDS)) {
-        assertEquals(0, p.exitValue(), "a run that was not killed succeeds");
-        finished = true;
-      } else {
-        p.destroyForcibly().waitFor();
-        kills++;
-      }
+      Thread.sleep(rng.nextInt(30));
+      assertTrue(p.isAlive(), "the run was still going when killed");
+      p.destroyForcibly().waitFor();
+      kills++;
     }
-    if (!finished) {
-      Process last = start(List.of("train", "--resume", dir.toString(), "--tensorboard-dir",
-          tmp.resolve("tb").toString()));
-      assertTrue(last.waitFor(5, TimeUnit.MINUTES));
-      String log = new String(last.getInputStream().readAllBytes());
-      assertEquals(0, last.exitValue(), log);
-    }
+    Process last = start(List.of("train", "--resume", dir.toString(), "--tensorboard-dir",
+        tmp.resolve("tb").toString()));
+    assertTrue(last.waitFor(5, TimeUnit.MINUTES));
+    String log = new String(last.getInputStream().readAllBytes());
+    assertEquals(0, last.exitValue(), log);
     System.out.println("kill test: " + kills + " SIGKILLs, each followed by a resume");
-    assertTrue(kills >= 2, "kills happened: " + kills);
     assertSameRun(tmp.resolve("ck/calm"), dir);
+  }
+
+  /** The epoch of the checkpoint in state.json (0 while it cannot be read). */
+  private static int checkpointEpoch(Path state) {
+    try {
+      return com.google.gson.JsonParser.parseString(Files.readString(state)).getAsJsonObject()
+          .get("epoch").getAsInt();
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   private static Process start(List<String> args) throws IOException {

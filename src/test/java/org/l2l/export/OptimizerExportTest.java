@@ -115,9 +115,12 @@ class OptimizerExportTest {
         loads.add(tf.assign(v, tf.constant(v.shape(), DataBuffers.of(loaded.values().get(i)))));
       }
       Placeholder<TFloat32> grad = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(n)));
+      // The unroll's layout: each state [hidden, n padded to a multiple of 16].
+      List<Shape> shapes = rule.stateShapes();
+      long padded = shapes.get(0).get(1);
       List<Placeholder<TFloat32>> stateIn = new ArrayList<>();
       for (int i = 0; i < parts; i++) {
-        stateIn.add(tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(n, hidden))));
+        stateIn.add(tf.placeholder(TFloat32.class, Placeholder.shape(shapes.get(i))));
       }
       RuleGraph.Step step = rule.step(tf.withSubScope("m"), grad, new ArrayList<>(stateIn));
       SessionFunction exported = bundle.function("serving_default");
@@ -125,7 +128,7 @@ class OptimizerExportTest {
       SplittableRandom rng = new SplittableRandom(n);
       List<float[]> state = new ArrayList<>();
       for (int i = 0; i < parts; i++) {
-        state.add(new float[n * hidden]);
+        state.add(new float[(int) shapes.get(i).size()]);
       }
       float[] packed = new float[n * width];
       double maxUpdate = 0;
@@ -146,7 +149,7 @@ class OptimizerExportTest {
             owned.add(gt);
             r.feed(grad, gt);
             for (int i = 0; i < parts; i++) {
-              TFloat32 s = Tensors.floats(state.get(i), n, hidden);
+              TFloat32 s = Tensors.floats(state.get(i), shapes.get(i).asArray());
               owned.add(s);
               r.feed(stateIn.get(i), s);
             }
@@ -180,7 +183,7 @@ class OptimizerExportTest {
             identical &= Float.floatToIntBits(update[i]) == Float.floatToIntBits(exportedUpdate[i]);
             for (int p = 0; p < parts; p++) {
               for (int j = 0; j < hidden; j++) {
-                float mine = nextState.get(p)[i * hidden + j];
+                float mine = nextState.get(p)[(int) (j * padded + i)];
                 float theirs = exportedState[i * width + p * hidden + j];
                 maxState = Math.max(maxState, Math.abs(mine - theirs));
                 identical &= Float.floatToIntBits(mine) == Float.floatToIntBits(theirs);

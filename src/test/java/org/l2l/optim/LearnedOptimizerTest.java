@@ -92,7 +92,7 @@ class LearnedOptimizerTest {
       for (int i = 0; i < 4; i++) {
         in.add(tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(6, 5))));
       }
-      RuleGraph.Step st = rule.step(tf, grad, new ArrayList<>(in));
+      RuleGraph.Step st = lstm.step(tf, rule.metaParams(), grad, new ArrayList<>(in));
       Operand<TFloat32> packed = lstm.packState(tf, st.state());
       List<float[]> state = new ArrayList<>();
       for (int i = 0; i < 4; i++) {

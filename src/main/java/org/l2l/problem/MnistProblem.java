@@ -1,0 +1,260 @@
+package org.l2l.problem;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import org.l2l.data.MnistData;
+import org.l2l.tf.Tensors;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Train a small MLP classifier on MNIST (paper section 3.2): {@code hiddenLayers} hidden layers of
+ * {@code hiddenUnits} units (sigmoid or ReLU), a linear output of 10 logits, the mean softmax
+ * cross-entropy of a minibatch of {@code batchSize} images sampled (with replacement) at every
+ * step. The paper's base network is one hidden layer of 20 sigmoid units (15,910 parameters).
+ *
+ * <p>Parameters are initialised as the official code does: every weight and bias N(0, 0.01^2).
+ * An instance is that initial point plus the seed of its minibatches: the minibatch of global step
+ * s (s = unrollIndex * unrollLength + t) is drawn from a random stream derived from the seed and s
+ * only, so the same seed gives the same minibatches, and the last step of one unroll and the first
+ * of the next (the same parameters) see the same minibatch.
+ *
+ * <p>The loss is written with LogSoftmax (whose gradient, and the gradient of that, exist in
+ * TensorFlow Java; SparseSoftmaxCrossEntropyWithLogits has no gradient there). The images of an
+ * unroll's T + 1 steps are fed at once as [T + 1, batch, pixels] with one-hot labels
+ * [T + 1, batch, 10].
+ */
+public final class MnistProblem implements Problem {
+
+  /** The hidden-layer activation. */
+  public enum Activation {
+    /** The paper's base network. */
+    SIGMOID("sigmoid"),
+    /** The paper's generalisation test on which the learned optimizer fails. */
+    RELU("relu");
+
+    private final String flag;
+
+    Activation(String flag) {
+      this.flag = flag;
+    }
+
+    /** The name on the command line. */
+    public String flag() {
+      return flag;
+    }
+
+    /** The activation named {@code flag}, or null. */
+    public static Activation fromFlag(String flag) {
+      for (Activation a : values()) {
+        if (a.flag.equals(flag)) {
+          return a;
+        }
+      }
+      return null;
+    }
+
+    /** All names, for messages. */
+    public static List<String> flags() {
+      return java.util.Arrays.stream(values()).map(Activation::flag).toList();
+    }
+  }
+
+  /** The paper's 20 hidden units. */
+  public static final int HIDDEN_UNITS_DEFAULT = 20;
+  /** The paper's one hidden layer. */
+  public static final int HIDDEN_LAYERS_DEFAULT = 1;
+  /** The paper's sigmoid. */
+  public static final String ACTIVATION_DEFAULT = "sigmoid";
+  /** The paper's and official code's minibatch of 128. */
+  public static final int BATCH_SIZE_DEFAULT = 128;
+  /** Standard deviation of initial weights and biases in the official code. */
+  public static final double INIT_STDDEV = 0.01;
+  /** Digits. */
+  public static final int CLASSES = 10;
+  /** 28 x 28 pixels. */
+  public static final int PIXELS = 784;
+
+  private static final long STEP_MIX = 0xD1B54A32D192ED03L;
+
+  private final int hiddenUnits;
+  private final int hiddenLayers;
+  private final Activation activation;
+  private final int batchSize;
+  private final int inputSize;
+  private final Supplier<MnistData> data;
+
+  /**
+   * An MLP on images of {@code inputSize} pixels from {@code data} (asked for when instances are
+   * sampled or fed, and expected to return the same split every time).
+   */
+  public MnistProblem(int hiddenUnits, int hiddenLayers, Activation activation, int batchSize,
+      int inputSize, Supplier<MnistData> data) {
+    if (hiddenUnits < 1 || hiddenLayers < 0 || batchSize < 1 || inputSize < 1) {
+      throw new IllegalArgumentException("sizes must be positive");
+    }
+    this.hiddenUnits = hiddenUnits;
+    this.hiddenLayers = hiddenLayers;
+    this.activation = Objects.requireNonNull(activation);
+    this.batchSize = batchSize;
+    this.inputSize = inputSize;
+    this.data = data;
+  }
+
+  @Override
+  public String name() {
+    return "mnist";
+  }
+
+  /** Layer widths from input to logits. */
+  private int[] widths() {
+    int[] w = new int[hiddenLayers + 2];
+    w[0] = inputSize;
+    for (int i = 1; i <= hiddenLayers; i++) {
+      w[i] = hiddenUnits;
+    }
+    w[hiddenLayers + 1] = CLASSES;
+    return w;
+  }
+
+  @Override
+  public List<ParamSpec> params() {
+    int[] w = widths();
+    List<ParamSpec> specs = new ArrayList<>();
+    for (int l = 0; l + 1 < w.length; l++) {
+      specs.add(new ParamSpec("w" + l, new long[] {w[l], w[l + 1]}));
+      specs.add(new ParamSpec("b" + l, new long[] {w[l + 1]}));
+    }
+    return specs;
+  }
+
+  /** The initial parameters and the seed of the minibatches. */
+  public record MnistInstance(float[] initialTheta, long batchSeed) implements Instance {}
+
+  @Override
+  public Instance sample(SplittableRandom rng) {
+    float[] theta = new float[(int) numCoordinates()];
+    for (int i = 0; i < theta.length; i++) {
+      theta[i] = (float) (INIT_STDDEV * Random.gaussian(rng));
+    }
+    return new MnistInstance(theta, rng.nextLong());
+  }
+
+  /** The image indices of the minibatch of global step {@code step} of an instance. */
+  public int[] batchIndices(MnistInstance instance, long step, int count) {
+    // SplittableRandom(seed + GOLDEN) is SplittableRandom(seed) shifted by one draw, so the step
+    // is mixed in through a different constant and a first nextLong (a 64-bit mix).
+    SplittableRandom r = new SplittableRandom(
+        new SplittableRandom(instance.batchSeed() + step * STEP_MIX).nextLong());
+    int[] idx = new int[batchSize];
+    for (int i = 0; i < batchSize; i++) {
+      idx[i] = r.nextInt(count);
+    }
+    return idx;
+  }
+
+  @Override
+  public ProblemGraph build(Ops tf, int unrollLength) {
+    int steps = unrollLength + 1;
+    Ops scope = tf.withSubScope("data");
+    Placeholder<TFloat32> images = scope.withName("images").placeholder(TFloat32.class,
+        Placeholder.shape(Shape.of(steps, batchSize, inputSize)));
+    Placeholder<TFloat32> labels = scope.withName("labels").placeholder(TFloat32.class,
+        Placeholder.shape(Shape.of(steps, batchSize, CLASSES)));
+    List<Output<TFloat32>> stepImages = scope.unstack(images, (long) steps).output();
+    List<Output<TFloat32>> stepLabels = scope.unstack(labels, (long) steps).output();
+    int[] widths = widths();
+    return new ProblemGraph() {
+      @Override
+      public Operand<TFloat32> loss(Ops tf, List<Operand<TFloat32>> params, int step) {
+        Operand<TFloat32> x = stepImages.get(step);
+        for (int l = 0; l + 1 < widths.length; l++) {
+          Ops layer = tf.withSubScope("layer" + l);
+          x = layer.math.add(layer.linalg.matMul(x, params.get(2 * l)), params.get(2 * l + 1));
+          if (l + 2 < widths.length) {
+            x = activation == Activation.SIGMOID ? layer.math.sigmoid(x) : layer.nn.relu(x);
+          }
+        }
+        Operand<TFloat32> logProbabilities = tf.nn.logSoftmax(x);
+        Operand<TFloat32> picked = tf.reduceSum(
+            tf.math.mul(stepLabels.get(step), logProbabilities), tf.constant(new int[] {0, 1}));
+        return tf.withName("loss").math.mul(picked, tf.constant(-1f / batchSize));
+      }
+
+      @Override
+      public void feed(Session.Runner runner, Instance instance, int unrollIndex,
+          List<Tensor> owned) {
+        MnistInstance m = (MnistInstance) instance;
+        MnistData split = data.get();
+        if (split.imageSize() != inputSize) {
+          throw new IllegalStateException("images have " + split.imageSize() + " pixels, not "
+              + inputSize);
+        }
+        float[] x = new float[steps * batchSize * inputSize];
+        float[] y = new float[steps * batchSize * CLASSES];
+        for (int t = 0; t < steps; t++) {
+          int[] idx = batchIndices(m, (long) unrollIndex * unrollLength + t, split.count());
+          for (int i = 0; i < batchSize; i++) {
+            int row = t * batchSize + i;
+            System.arraycopy(split.images(), idx[i] * inputSize, x, row * inputSize, inputSize);
+            y[row * CLASSES + split.labels()[idx[i]]] = 1f;
+          }
+        }
+        Tensor xt = Tensors.floats(x, steps, batchSize, inputSize);
+        owned.add(xt);
+        Tensor yt = Tensors.floats(y, steps, batchSize, CLASSES);
+        owned.add(yt);
+        runner.feed(images, xt).feed(labels, yt);
+      }
+    };
+  }
+
+  /**
+   * Plain-Java value of the loss of flat parameters {@code theta} on the given images, for tests:
+   * the mean softmax cross-entropy, in double precision.
+   */
+  public double referenceLoss(float[] theta, MnistData split, int[] indices) {
+    int[] w = widths();
+    double total = 0;
+    for (int index : indices) {
+      double[] x = new double[inputSize];
+      for (int k = 0; k < inputSize; k++) {
+        x[k] = split.images()[index * inputSize + k];
+      }
+      int offset = 0;
+      for (int l = 0; l + 1 < w.length; l++) {
+        double[] out = new double[w[l + 1]];
+        for (int j = 0; j < out.length; j++) {
+          double s = theta[offset + w[l] * w[l + 1] + j];
+          for (int k = 0; k < w[l]; k++) {
+            s += x[k] * theta[offset + k * w[l + 1] + j];
+          }
+          boolean hidden = l + 2 < w.length;
+          out[j] = !hidden ? s
+              : activation == Activation.SIGMOID ? 1 / (1 + Math.exp(-s)) : Math.max(0, s);
+        }
+        offset += w[l] * w[l + 1] + w[l + 1];
+        x = out;
+      }
+      double max = Double.NEGATIVE_INFINITY;
+      for (double v : x) {
+        max = Math.max(max, v);
+      }
+      double sum = 0;
+      for (double v : x) {
+        sum += Math.exp(v - max);
+      }
+      total -= x[split.labels()[index]] - max - Math.log(sum);
+    }
+    return total / indices.length;
+  }
+}

@@ -1,0 +1,162 @@
+package org.l2l.problem;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.l2l.data.Mnist;
+import org.l2l.data.MnistData;
+import org.l2l.tf.Tensors;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+
+/** The MNIST MLP's shapes, initialisation, minibatches and loss against a plain-Java reference. */
+class MnistProblemTest {
+
+  /** Tiny generated "images": {@code count} of {@code pixels} values in [0, 1], labels 0..9. */
+  static MnistData tinyData(int count, int pixels, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] images = new float[count * pixels];
+    for (int i = 0; i < images.length; i++) {
+      images[i] = (float) r.nextDouble();
+    }
+    int[] labels = new int[count];
+    for (int i = 0; i < count; i++) {
+      labels[i] = r.nextInt(10);
+    }
+    return new MnistData(images, labels, count, 1, pixels);
+  }
+
+  @Test
+  void paperNetworkHas15910ParametersInSonnetOrder() {
+    MnistProblem p = new MnistProblem(20, 1, MnistProblem.Activation.SIGMOID, 128, 784, null);
+    assertEquals(15910, p.numCoordinates());
+    assertEquals("[w0[784, 20], b0[20], w1[20, 10], b1[10]]", p.params().toString());
+    MnistProblem deep = new MnistProblem(20, 2, MnistProblem.Activation.SIGMOID, 128, 784, null);
+    assertEquals(15910 + 20 * 20 + 20, deep.numCoordinates());
+    MnistProblem wide = new MnistProblem(40, 1, MnistProblem.Activation.SIGMOID, 128, 784, null);
+    assertEquals(784 * 40 + 40 + 40 * 10 + 10, wide.numCoordinates());
+  }
+
+  @Test
+  void initialParametersAreNormalWithStddevOneHundredthAndBatchesAreDeterministic() {
+    MnistProblem p = new MnistProblem(20, 1, MnistProblem.Activation.SIGMOID, 128, 784, null);
+    var a = (MnistProblem.MnistInstance) p.sample(new SplittableRandom(3));
+    var b = (MnistProblem.MnistInstance) p.sample(new SplittableRandom(3));
+    assertArrayEquals(a.initialTheta(), b.initialTheta());
+    double sum = 0;
+    double squares = 0;
+    for (float v : a.initialTheta()) {
+      sum += v;
+      squares += v * v;
+    }
+    int n = a.initialTheta().length;
+    assertEquals(0, sum / n, 3e-4);
+    assertEquals(0.01, Math.sqrt(squares / n), 3e-4);
+    assertArrayEquals(p.batchIndices(a, 5, 60000), p.batchIndices(b, 5, 60000));
+    int[] s5 = p.batchIndices(a, 5, 60000);
+    int[] s6 = p.batchIndices(a, 6, 60000);
+    assertEquals(128, s5.length);
+    int shared = 0;
+    for (int i = 0; i < 128; i++) {
+      shared += s5[i] == s6[i] ? 1 : 0;
+      assertTrue(s5[i] >= 0 && s5[i] < 60000);
+    }
+    assertTrue(shared < 3, "consecutive steps draw independent minibatches");
+    var c = (MnistProblem.MnistInstance) p.sample(new SplittableRandom(4));
+    assertNotEquals(a.batchSeed(), c.batchSeed());
+  }
+
+  /** The graph's loss at every step of an unroll of 3 equals the reference on that step's batch. */
+  private static void checkLoss(MnistProblem.Activation activation, int layers) {
+    MnistData data = tinyData(40, 12, 11);
+    int unroll = 3;
+    MnistProblem p = new MnistProblem(5, layers, activation, 7, 12, () -> data);
+    var inst = (MnistProblem.MnistInstance) p.sample(new SplittableRandom(8));
+    // Larger parameters than the N(0, 0.01) start, so that activations are far from linear.
+    float[] theta = new float[(int) p.numCoordinates()];
+    SplittableRandom r = new SplittableRandom(1);
+    for (int i = 0; i < theta.length; i++) {
+      theta[i] = (float) (Random.gaussian(r) * 0.8);
+    }
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      ProblemGraph pg = p.build(tf, unroll);
+      Placeholder<TFloat32> flat = tf.placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(theta.length)));
+      List<Operand<TFloat32>> params = new ArrayList<>();
+      long offset = 0;
+      for (ParamSpec spec : p.params()) {
+        params.add(tf.reshape(tf.slice(flat, tf.constant(new long[] {offset}),
+            tf.constant(new long[] {spec.size()})), tf.constant(spec.shape())));
+        offset += spec.size();
+      }
+      List<Operand<TFloat32>> losses = new ArrayList<>();
+      for (int t = 0; t <= unroll; t++) {
+        losses.add(pg.loss(tf, params, t));
+      }
+      for (int unrollIndex = 0; unrollIndex < 2; unrollIndex++) {
+        List<Tensor> owned = new ArrayList<>();
+        Session.Runner runner = s.runner();
+        pg.feed(runner, inst, unrollIndex, owned);
+        TFloat32 th = Tensors.floats(theta, theta.length);
+        owned.add(th);
+        runner.feed(flat, th);
+        losses.forEach(runner::fetch);
+        try (var out = runner.run()) {
+          for (int t = 0; t <= unroll; t++) {
+            int[] idx = p.batchIndices(inst, (long) unrollIndex * unroll + t, data.count());
+            double expected = p.referenceLoss(theta, data, idx);
+            assertEquals(expected, Tensors.toScalar(out.get(t)), 1e-5 * (1 + expected),
+                activation + " layers " + layers + " unroll " + unrollIndex + " step " + t);
+            assertTrue(expected > 0.5, "a loss far from zero: " + expected);
+          }
+        } finally {
+          owned.forEach(Tensor::close);
+        }
+      }
+    }
+  }
+
+  @Test
+  void sigmoidLossMatchesPlainJavaReference() {
+    checkLoss(MnistProblem.Activation.SIGMOID, 1);
+  }
+
+  @Test
+  void reluTwoLayerLossMatchesPlainJavaReference() {
+    checkLoss(MnistProblem.Activation.RELU, 2);
+    checkLoss(MnistProblem.Activation.SIGMOID, 2);
+  }
+
+  @Test
+  void trainingOptionsUseTheTrainSplitAndEvaluationTheTestSplit() {
+    // Runs only where the real files are present (CI fetches them in MnistFetcherTest).
+    Path dir = Path.of(ProblemOptions.DATA_DIR_DEFAULT);
+    Assumptions.assumeTrue(Files.isRegularFile(dir.resolve(MnistData.TRAIN_IMAGES))
+        || Files.isRegularFile(dir.resolve(MnistData.TRAIN_IMAGES + ".gz")));
+    Mnist mnist = ProblemOptions.loadMnist(dir, line -> { });
+    assertEquals(60000, mnist.train().count());
+    assertEquals(10000, mnist.test().count());
+    assertArrayEquals(new int[] {5, 0, 4, 1, 9, 2},
+        java.util.Arrays.copyOf(mnist.train().labels(), 6));
+    ProblemOptions o = ProblemOptions.defaults("mnist");
+    assertEquals(128, o.batchSize());
+    assertEquals(15910, o.create().numCoordinates());
+    assertEquals(15910, o.create(true).numCoordinates());
+  }
+}

@@ -120,7 +120,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--histogram-every", paramLabel = "N", defaultValue = "100",
       description = "Write histograms (LSTM weights, updates g_t, preprocessed inputs, optimizee "
-          + "gradients) every N epochs (default: ${DEFAULT-VALUE}).")
+          + "gradients) every N epochs and at the last (default: ${DEFAULT-VALUE}).")
   int histogramEvery;
 
   @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "100",
@@ -379,7 +379,7 @@ final class TrainCommand implements Callable<Integer> {
     try (CsvAppender metrics = CsvAppender.open(dir.resolve("metrics.csv"), "epoch",
             "meta_loss", "final_loss", "meta_gradient_norm", "validation_loss");
         TrainingSummaries summaries = noTensorboard ? null
-            : new TrainingSummaries(tensorboard, unroll, histogramEvery, seed, first)) {
+            : new TrainingSummaries(tensorboard, unroll, histogramEvery, seed, first, epochs)) {
       Progress progress = new Progress(epochs, logEvery, start, first);
       last = MetaTrainer.train(unroll, settings, first, best[0], new MetaTrainer.Listener() {
         @Override

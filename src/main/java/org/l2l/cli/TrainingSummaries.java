@@ -17,15 +17,18 @@ final class TrainingSummaries implements AutoCloseable {
 
   private final EventWriter writer;
   private final int histogramEvery;
+  private final int finalEpoch;
   private final long seed;
   private long lastNanos = System.nanoTime();
   private int lastEpoch;
   private long spentNanos;
   private long firstHistogramNanos = -1;
 
-  TrainingSummaries(Path dir, Unroll unroll, int histogramEvery, long seed, int firstEpoch) {
+  TrainingSummaries(Path dir, Unroll unroll, int histogramEvery, long seed, int firstEpoch,
+      int finalEpoch) {
     this.writer = new EventWriter(dir);
     this.histogramEvery = histogramEvery;
+    this.finalEpoch = finalEpoch;
     this.seed = seed;
     this.lastEpoch = firstEpoch - 1;
     writer.writeGraph(unroll.graph().toGraphDef());
@@ -60,7 +63,8 @@ final class TrainingSummaries implements AutoCloseable {
     if (!Double.isNaN(s.validationLoss())) {
       writer.scalar("evaluation/l2l", step, s.validationLoss());
     }
-    if (s.epoch() % histogramEvery == 0) {
+    // Also at the last epoch, so that every run has histograms, however short.
+    if (s.epoch() % histogramEvery == 0 || s.epoch() == finalEpoch) {
       long now = System.nanoTime();
       boolean first = firstHistogramNanos < 0;
       writer.scalar("epochs_per_second", step, (s.epoch() - lastEpoch) / ((now - lastNanos) / 1e9));

@@ -81,6 +81,12 @@ final class TrainCommand implements Callable<Integer> {
           + "(the paper sums t = 1..T; the gradient is the same).")
   boolean includeInitialLoss;
 
+  @Option(names = "--meta-loss", paramLabel = "FORM", defaultValue = "sum",
+      description = "sum: the paper's meta-loss, the sum of f(theta_t) over the unroll; log: the "
+          + "sum of log f(theta_t) (Metz et al. 2019), so late, small losses weigh as much as "
+          + "early ones; needs positive losses (default: ${DEFAULT-VALUE}).")
+  String metaLoss;
+
   @Option(names = "--eval-every", paramLabel = "N", defaultValue = "100",
       description = "Evaluate on held-out instances every N epochs (default: ${DEFAULT-VALUE}).")
   int evalEvery;
@@ -162,6 +168,7 @@ final class TrainCommand implements Callable<Integer> {
       Map.entry("--clip-norm", "clip_norm"),
       Map.entry("--second-derivatives", "second_derivatives"),
       Map.entry("--include-initial-loss", "include_initial_loss"),
+      Map.entry("--meta-loss", "meta_loss"),
       Map.entry("--eval-every", "eval_every"), Map.entry("--eval-instances", "eval_instances"),
       Map.entry("--seed", "seed"), Map.entry("--threads", "threads"),
       Map.entry("--checkpoint-every", "checkpoint_every"));
@@ -200,7 +207,8 @@ final class TrainCommand implements Callable<Integer> {
 
     MetaTrainer.Settings settings = new MetaTrainer.Settings(epochs, numSteps, unrollLength,
         evalEvery, evalInstances, seed, new Unroll.Options(unrollLength, secondDerivatives,
-            includeInitialLoss, metaLearningRate, clipNorm, seed, threads));
+            includeInitialLoss, metaLearningRate, clipNorm, seed, threads,
+            "log".equals(metaLoss)));
     Problem p = problemOptions.create();
     CoordinatewiseLstm rule = new CoordinatewiseLstm(lstmConfig);
     try (Unroll unroll = MetaTrainer.build(p, rule, settings)) {
@@ -245,6 +253,7 @@ final class TrainCommand implements Callable<Integer> {
     Check.unrollFits(unrollLength, numSteps);
     Check.positive("--meta-learning-rate", metaLearningRate);
     Check.nonNegative("--clip-norm", clipNorm);
+    Check.oneOf("--meta-loss", metaLoss, List.of("sum", "log"));
     Check.positive("--eval-every", evalEvery);
     Check.positive("--eval-instances", evalInstances);
     Check.positive("--log-every", logEvery);
@@ -345,6 +354,7 @@ final class TrainCommand implements Callable<Integer> {
     clipNorm = c.get("clip_norm").getAsDouble();
     secondDerivatives = c.get("second_derivatives").getAsBoolean();
     includeInitialLoss = c.get("include_initial_loss").getAsBoolean();
+    metaLoss = c.has("meta_loss") ? c.get("meta_loss").getAsString() : "sum";
     evalEvery = c.get("eval_every").getAsInt();
     evalInstances = c.get("eval_instances").getAsInt();
     seed = c.get("seed").getAsLong();
@@ -487,6 +497,7 @@ final class TrainCommand implements Callable<Integer> {
     o.addProperty("clip_norm", clipNorm);
     o.addProperty("second_derivatives", secondDerivatives);
     o.addProperty("include_initial_loss", includeInitialLoss);
+    o.addProperty("meta_loss", metaLoss);
     o.addProperty("eval_every", evalEvery);
     o.addProperty("eval_instances", evalInstances);
     o.addProperty("checkpoint_every", checkpointEvery);

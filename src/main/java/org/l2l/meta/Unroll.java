@@ -53,9 +53,18 @@ public final class Unroll implements AutoCloseable {
    * @param clipNorm clip the meta-gradient to this global norm; 0 for no clipping
    * @param seed seed of the rule's initial meta-parameters
    * @param threads TensorFlow's intra- and inter-op threads (0: TensorFlow's default)
+   * @param logMetaLoss sum log f(theta_t) instead of f(theta_t), so that late steps, whose losses
+   *     are small, weigh as much as early ones (Metz et al. 2019; not in the paper)
    */
   public record Options(int unrollLength, boolean secondDerivatives, boolean includeInitialLoss,
-      double metaLearningRate, double clipNorm, long seed, int threads) {
+      double metaLearningRate, double clipNorm, long seed, int threads, boolean logMetaLoss) {
+
+    /** Options with the paper's meta-loss, the plain sum of the losses. */
+    public Options(int unrollLength, boolean secondDerivatives, boolean includeInitialLoss,
+        double metaLearningRate, double clipNorm, long seed, int threads) {
+      this(unrollLength, secondDerivatives, includeInitialLoss, metaLearningRate, clipNorm, seed,
+          threads, false);
+    }
 
     /** Options for running a rule without meta-training. */
     public static Options evaluation(int unrollLength, int threads) {
@@ -166,9 +175,12 @@ public final class Unroll implements AutoCloseable {
     losses = meta.withName("losses").stack(stepLosses);
     // ReduceSum over a stack, not AddN: AddN reuses whichever input buffer is free first, so its
     // summation order (and last bit) would depend on thread timing.
-    metaLoss = meta.withName("meta_loss").reduceSum(
-        meta.stack(options.includeInitialLoss() ? stepLosses
-            : stepLosses.subList(1, stepLosses.size())), meta.constant(0));
+    Operand<TFloat32> summed = meta.stack(options.includeInitialLoss() ? stepLosses
+        : stepLosses.subList(1, stepLosses.size()));
+    if (options.logMetaLoss()) {
+      summed = meta.math.log(summed);
+    }
+    metaLoss = meta.withName("meta_loss").reduceSum(summed, meta.constant(0));
 
     carryOp = buildCarry(tf.withSubScope("carry"), thetaT, stateT, List.of((Op) losses));
 

@@ -156,6 +156,24 @@ class UnrollTest {
   }
 
   @Test
+  void metaLossIsTheSumOfLossesOrOfTheirLogs() {
+    Instance inst = QUADRATIC.sample(new SplittableRandom(14));
+    for (boolean log : new boolean[] {false, true}) {
+      try (Unroll u = new Unroll(QUADRATIC, smallLstm(),
+          new Unroll.Options(5, false, false, 0.01, 0, 1, 1, log))) {
+        u.reset(inst);
+        Unroll.Result r = u.run(inst, 0);
+        double expected = 0;
+        for (int t = 1; t <= 5; t++) {
+          expected += log ? Math.log(r.losses()[t]) : r.losses()[t];
+        }
+        assertEquals(expected, r.metaLoss(), 1e-5 * Math.max(1, Math.abs(expected)),
+            log ? "sum of log f_t" : "sum of f_t");
+      }
+    }
+  }
+
+  @Test
   void baselineUnrollCannotMetaTrain() {
     assertThrows(IllegalArgumentException.class, () -> new Unroll(QUADRATIC, new Sgd(0.1),
         new Unroll.Options(5, false, false, 0.01, 0, 1, 1)));

@@ -56,10 +56,10 @@ class MetaGradientTest {
       double eps = 1e-2;
       for (int p = 0; p < phi.size(); p++) {
         // The largest few components of each tensor, where the relative check is meaningful.
-        for (int k : largest(analytic.get(p), 3)) {
-          List<float[]> plus = copy(phi);
+        for (int k : FiniteDifferences.largest(analytic.get(p), 3)) {
+          List<float[]> plus = FiniteDifferences.copy(phi);
           plus.get(p)[k] += (float) eps;
-          List<float[]> minus = copy(phi);
+          List<float[]> minus = FiniteDifferences.copy(phi);
           minus.get(p)[k] -= (float) eps;
           double fd = (frozen.value(plus) - frozen.value(minus)) / (2 * eps);
           double a = analytic.get(p)[k];
@@ -70,18 +70,6 @@ class MetaGradientTest {
       }
       assertTrue(checked >= 9);
     }
-  }
-
-  private static int[] largest(float[] v, int count) {
-    return java.util.stream.IntStream.range(0, v.length).boxed()
-        .sorted((a, b) -> Float.compare(Math.abs(v[b]), Math.abs(v[a])))
-        .limit(count).mapToInt(Integer::intValue).toArray();
-  }
-
-  private static List<float[]> copy(List<float[]> values) {
-    List<float[]> out = new ArrayList<>();
-    values.forEach(v -> out.add(v.clone()));
-    return out;
   }
 
   /** The meta-loss as a function of phi with the optimizee gradients fed as constants. */

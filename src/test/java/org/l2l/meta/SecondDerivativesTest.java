@@ -27,18 +27,7 @@ class SecondDerivativesTest {
   private static final int U = 4;
 
   static MnistData tinyData() {
-    SplittableRandom r = new SplittableRandom(21);
-    int count = 30;
-    int pixels = 6;
-    float[] images = new float[count * pixels];
-    for (int i = 0; i < images.length; i++) {
-      images[i] = (float) r.nextDouble();
-    }
-    int[] labels = new int[count];
-    for (int i = 0; i < count; i++) {
-      labels[i] = r.nextInt(10);
-    }
-    return new MnistData(images, labels, count, 1, pixels);
+    return org.l2l.problem.MnistProblemTest.tinyData(30, 6, 21);
   }
 
   private static double metaLoss(Unroll u, Instance inst, List<float[]> phi) {
@@ -71,10 +60,10 @@ class SecondDerivativesTest {
       double eps = 1e-2;
       int checked = 0;
       for (int p = 0; p < phi.size(); p++) {
-        for (int k : largest(analytic.get(p), 2)) {
-          List<float[]> plus = copy(phi);
+        for (int k : FiniteDifferences.largest(analytic.get(p), 2)) {
+          List<float[]> plus = FiniteDifferences.copy(phi);
           plus.get(p)[k] += (float) eps;
-          List<float[]> minus = copy(phi);
+          List<float[]> minus = FiniteDifferences.copy(phi);
           minus.get(p)[k] -= (float) eps;
           double fd = (metaLoss(u, inst, plus) - metaLoss(u, inst, minus)) / (2 * eps);
           double a = analytic.get(p)[k];
@@ -140,17 +129,5 @@ class SecondDerivativesTest {
         assertTrue(Float.isFinite(u.train(inst, 0).metaLoss()), p.name());
       }
     }
-  }
-
-  private static int[] largest(float[] v, int count) {
-    return java.util.stream.IntStream.range(0, v.length).boxed()
-        .sorted((a, b) -> Float.compare(Math.abs(v[b]), Math.abs(v[a])))
-        .limit(count).mapToInt(Integer::intValue).toArray();
-  }
-
-  private static List<float[]> copy(List<float[]> values) {
-    List<float[]> out = new ArrayList<>();
-    values.forEach(v -> out.add(v.clone()));
-    return out;
   }
 }

@@ -25,10 +25,10 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 
 /** The MNIST MLP's shapes, initialisation, minibatches and loss against a plain-Java reference. */
-class MnistProblemTest {
+public class MnistProblemTest {
 
   /** Tiny generated "images": {@code count} of {@code pixels} values in [0, 1], labels 0..9. */
-  static MnistData tinyData(int count, int pixels, long seed) {
+  public static MnistData tinyData(int count, int pixels, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
     float[] images = new float[count * pixels];
     for (int i = 0; i < images.length; i++) {

@@ -139,6 +139,13 @@ final class TrainCommand implements Callable<Integer> {
           + "bit-identically; its config.json decides every setting (--epochs may be raised).")
   Path resume;
 
+  @Option(names = "--init-from", paramLabel = "PATH",
+      description = "Start from a trained optimizer (a run folder's best optimizer, or an "
+          + ".l2lw file) instead of random LSTM weights: to fine-tune it, say with a lower "
+          + "--meta-learning-rate, or on another problem. The LSTM settings are the file's "
+          + "(LSTM flags, if given, must agree); Adam's moments start at zero.")
+  Path initFrom;
+
   @Option(names = "--stop-after", paramLabel = "EPOCH",
       description = "Stop cleanly after this epoch, as Ctrl-C does: checkpoint, then exit.")
   Integer stopAfter;
@@ -184,14 +191,23 @@ final class TrainCommand implements Callable<Integer> {
     Path dir;
     JsonObject config;
     Checkpoint.State state = null;
+    OptimizerFile.Loaded init = null;
     if (resume != null) {
       dir = resume;
       config = resumedConfig(dir);
     } else {
+      JsonObject initJson = null;
+      if (initFrom != null) {
+        initJson = new JsonObject();
+        init = initialOptimizer(initJson);
+      }
       String name = validateFresh();
       dir = checkpointDir.resolve(name);
       ProblemOptions options = problem.options();
       config = config(options, lstm.config(options.name()), name);
+      if (initJson != null) {
+        config.add("init_from", initJson);
+      }
     }
     ProblemOptions problemOptions = problem.options();
     CoordinatewiseLstm.Config lstmConfig = lstm.config(problemOptions.name());
@@ -230,6 +246,9 @@ final class TrainCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "resuming %s from epoch %d of %d%n", dir, state.epoch(),
             epochs);
       } else {
+        if (init != null) {
+          unroll.setMetaParamValues(init.values());
+        }
         prepareFolder(dir, "--checkpoint-dir");
       }
       if (!noTensorboard) {
@@ -240,6 +259,62 @@ final class TrainCommand implements Callable<Integer> {
       AtomicFiles.writeString(dir.resolve("config.json"),
           new GsonBuilder().setPrettyPrinting().create().toJson(config) + "\n");
       return train(unroll, rule, settings, dir, tensorboard, identity, state);
+    }
+  }
+
+  /**
+   * Reads the optimizer of --init-from, takes its LSTM settings (refusing LSTM flags that
+   * disagree) and records its file and SHA-256 in {@code record}.
+   */
+  private OptimizerFile.Loaded initialOptimizer(JsonObject record) throws IOException {
+    Path file;
+    OptimizerFile.Loaded loaded;
+    try {
+      file = OptimizerFile.resolve(initFrom);
+      loaded = OptimizerFile.read(file);
+    } catch (FormatException e) {
+      throw UsageException.flag("--init-from", initFrom, e.getMessage());
+    }
+    CoordinatewiseLstm.Config c = loaded.config();
+    List<String> differing = new java.util.ArrayList<>();
+    disagree(differing, "--layers", lstm.layers, c.layers());
+    disagree(differing, "--hidden-size", lstm.hiddenSize, c.hiddenSize());
+    disagree(differing, "--forget-bias", lstm.forgetBias, c.forgetBias());
+    disagree(differing, "--output-scale", lstm.outputScale, c.outputScale());
+    disagree(differing, "--preprocess", lstm.preprocess, c.preprocessing().flag());
+    disagree(differing, "--preprocess-p", lstm.preprocessP, c.preprocessP());
+    if (!differing.isEmpty()) {
+      throw UsageException.flag("--init-from", initFrom, "its LSTM settings differ from "
+          + String.join(", ", differing) + "; leave those flags out (the file decides them)");
+    }
+    lstm.layers = c.layers();
+    lstm.hiddenSize = c.hiddenSize();
+    lstm.forgetBias = c.forgetBias();
+    lstm.outputScale = c.outputScale();
+    lstm.preprocess = c.preprocessing().flag();
+    lstm.preprocessP = c.preprocessP();
+    record.addProperty("file", file.toString());
+    record.addProperty("sha256", sha256(file));
+    if (loaded.metadata().has("epoch")) {
+      record.add("epoch", loaded.metadata().get("epoch"));
+    }
+    return loaded;
+  }
+
+  /** Adds "FLAG GIVEN (the file's: VALUE)" to {@code out} if FLAG was given and differs. */
+  private void disagree(List<String> out, String flag, Object given, Object file) {
+    if (spec.commandLine().getParseResult().hasMatchedOption(flag) && !given.equals(file)) {
+      out.add(flag + " " + given + " (the file's: " + file + ")");
+    }
+  }
+
+  private static String sha256(Path file) throws IOException {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(Files.readAllBytes(file));
+      return java.util.HexFormat.of().formatHex(digest);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

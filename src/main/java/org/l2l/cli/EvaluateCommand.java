@@ -112,7 +112,7 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     OptimizerFile.Loaded trained = null;
     if (optimizer != null) {
-      trained = loadOptimizer(optimizer);
+      trained = OptimizerFlag.load("--optimizer", optimizer).loaded();
     }
     if (trained == null && rules.isEmpty()) {
       throw new UsageException("nothing to evaluate: give --optimizer or at least one baseline");
@@ -162,14 +162,6 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     printTable(results, chosen, dir);
     return 0;
-  }
-
-  private static OptimizerFile.Loaded loadOptimizer(Path path) {
-    try {
-      return OptimizerFile.read(OptimizerFile.resolve(path));
-    } catch (org.l2l.io.FormatException e) {
-      throw UsageException.flag("--optimizer", path, e.getMessage());
-    }
   }
 
   private double tune(Unroll u, String name, int count, List<List<Object>> rows) {

@@ -7,7 +7,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.l2l.export.OptimizerExport;
-import org.l2l.io.FormatException;
 import org.l2l.io.OptimizerFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,14 +34,9 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    Path source;
-    OptimizerFile.Loaded loaded;
-    try {
-      source = OptimizerFile.resolve(optimizer);
-      loaded = OptimizerFile.read(source);
-    } catch (FormatException e) {
-      throw UsageException.flag("--optimizer", optimizer, e.getMessage());
-    }
+    OptimizerFlag named = OptimizerFlag.load("--optimizer", optimizer);
+    Path source = named.file();
+    OptimizerFile.Loaded loaded = named.loaded();
     checkOut(source);
     OptimizerExport.export(loaded, source, out);
     System.out.printf("exported %s to %s (SavedModel, %s, %s)%n", source, out,

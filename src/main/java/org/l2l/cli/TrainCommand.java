@@ -267,14 +267,9 @@ final class TrainCommand implements Callable<Integer> {
    * disagree) and records its file and SHA-256 in {@code record}.
    */
   private OptimizerFile.Loaded initialOptimizer(JsonObject record) throws IOException {
-    Path file;
-    OptimizerFile.Loaded loaded;
-    try {
-      file = OptimizerFile.resolve(initFrom);
-      loaded = OptimizerFile.read(file);
-    } catch (FormatException e) {
-      throw UsageException.flag("--init-from", initFrom, e.getMessage());
-    }
+    OptimizerFlag named = OptimizerFlag.load("--init-from", initFrom);
+    Path file = named.file();
+    OptimizerFile.Loaded loaded = named.loaded();
     CoordinatewiseLstm.Config c = loaded.config();
     List<String> differing = new java.util.ArrayList<>();
     disagree(differing, "--layers", lstm.layers, c.layers());

@@ -90,7 +90,8 @@ class CliTest {
         Files.readAllBytes(again.resolve("losses.csv")));
   }
 
-  private void assertUsageError(String expectedPart, String... args) {
+  /** Asserts exit code 2 and one line of standard error, with no exception, naming the problem. */
+  static void assertUsageError(String expectedPart, String... args) {
     Outcome o = run(args);
     assertEquals(2, o.code(), o.err());
     assertTrue(o.err().contains(expectedPart), o.err());

@@ -32,14 +32,6 @@ class ExportCommandTest {
     return run;
   }
 
-  private void assertUsageError(String expectedPart, String... args) {
-    CliTest.Outcome o = CliTest.run(args);
-    assertEquals(2, o.code(), o.err());
-    assertTrue(o.err().contains(expectedPart), o.err());
-    assertEquals(1, o.err().strip().lines().count(), "one line: " + o.err());
-    assertFalse(o.err().contains("Exception"), o.err());
-  }
-
   @Test
   void exportsRunFolderAndRefusesNonEmptyOutUnlessForced() throws IOException {
     Path run = run();
@@ -57,7 +49,7 @@ class ExportCommandTest {
     assertArrayEquals(new String[] {"ck", "export"}, siblings, "no temporary folder left");
 
     Files.writeString(out.resolve("mine.txt"), "keep");
-    assertUsageError("--out " + out + ": exists and is not empty; use --force to replace it",
+    CliTest.assertUsageError("--out " + out + ": exists and is not empty; use --force to replace it",
         "export", "--optimizer", run.toString(), "--out", out.toString());
     assertTrue(Files.exists(out.resolve("mine.txt")), "nothing overwritten");
 
@@ -77,34 +69,34 @@ class ExportCommandTest {
   @Test
   void missingOrCorruptOptimizerAndBadOutAreClearErrors() throws IOException {
     Path out = tmp.resolve("o");
-    assertUsageError("--optimizer " + tmp.resolve("nope") + ": " + tmp.resolve("nope")
+    CliTest.assertUsageError("--optimizer " + tmp.resolve("nope") + ": " + tmp.resolve("nope")
         + ": no such file or folder", "export", "--optimizer", tmp.resolve("nope").toString(),
         "--out", out.toString());
     Files.createDirectories(tmp.resolve("empty"));
-    assertUsageError("holds no trained optimizer", "export", "--optimizer",
+    CliTest.assertUsageError("holds no trained optimizer", "export", "--optimizer",
         tmp.resolve("empty").toString(), "--out", out.toString());
     Path junk = tmp.resolve("junk.l2lw");
     Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
-    assertUsageError("junk.l2lw", "export", "--optimizer", junk.toString(), "--out",
+    CliTest.assertUsageError("junk.l2lw", "export", "--optimizer", junk.toString(), "--out",
         out.toString());
     Path run = run();
     Path file = run.resolve("best/optimizer.l2lw");
     byte[] bytes = Files.readAllBytes(file);
     Path truncated = tmp.resolve("truncated.l2lw");
     Files.write(truncated, Arrays.copyOf(bytes, bytes.length - 10));
-    assertUsageError("truncated.l2lw", "export", "--optimizer", truncated.toString(), "--out",
+    CliTest.assertUsageError("truncated.l2lw", "export", "--optimizer", truncated.toString(), "--out",
         out.toString());
     assertFalse(Files.exists(out), "nothing written on bad input");
 
     Path aFile = tmp.resolve("a-file");
     Files.writeString(aFile, "x");
-    assertUsageError("--out " + aFile + ": exists and is not a folder", "export",
+    CliTest.assertUsageError("--out " + aFile + ": exists and is not a folder", "export",
         "--optimizer", run.toString(), "--out", aFile.toString());
-    assertUsageError("--out " + aFile.resolve("sub") + ": cannot create its parent folder",
+    CliTest.assertUsageError("--out " + aFile.resolve("sub") + ": cannot create its parent folder",
         "export", "--optimizer", run.toString(), "--out", aFile.resolve("sub").toString());
-    assertUsageError("contains the optimizer being exported", "export", "--optimizer",
+    CliTest.assertUsageError("contains the optimizer being exported", "export", "--optimizer",
         run.toString(), "--out", run.toString(), "--force");
     assertTrue(Files.isRegularFile(file), "the run folder is untouched");
-    assertUsageError("--out", "export", "--optimizer", run.toString());
+    CliTest.assertUsageError("--out", "export", "--optimizer", run.toString());
   }
 }

@@ -41,14 +41,6 @@ class InitFromTest {
     assertEquals(0, o.code(), o.err());
   }
 
-  private static void assertUsageError(String expectedPart, String... args) {
-    CliTest.Outcome o = CliTest.run(args);
-    assertEquals(2, o.code(), o.err());
-    assertTrue(o.err().contains(expectedPart), o.err());
-    assertEquals(1, o.err().strip().lines().count(), "one line: " + o.err());
-    assertFalse(o.err().contains("Exception"), o.err());
-  }
-
   @Test
   void startsFromTheFileAndRecordsIt() throws Exception {
     ok(train("source", "--hidden-size", "6"));
@@ -91,17 +83,17 @@ class InitFromTest {
 
   @Test
   void badInitFromIsOneLine() throws IOException {
-    assertUsageError("--init-from " + tmp.resolve("nowhere") + ": ",
+    CliTest.assertUsageError("--init-from " + tmp.resolve("nowhere") + ": ",
         train("a", "--init-from", tmp.resolve("nowhere").toString()));
     Path junk = Files.writeString(tmp.resolve("junk.l2lw"), "not weights");
-    assertUsageError("--init-from " + junk + ": ", train("a", "--init-from", junk.toString()));
+    CliTest.assertUsageError("--init-from " + junk + ": ", train("a", "--init-from", junk.toString()));
     assertFalse(Files.exists(tmp.resolve("ck/a")), "nothing written on bad input");
 
     ok(train("source", "--hidden-size", "6", "--epochs", "1"));
     String source = tmp.resolve("ck/source").toString();
-    assertUsageError("--hidden-size 8 (the file's: 6)",
+    CliTest.assertUsageError("--hidden-size 8 (the file's: 6)",
         train("b", "--init-from", source, "--hidden-size", "8"));
-    assertUsageError("--init-from",
+    CliTest.assertUsageError("--init-from",
         "train", "--resume", source, "--init-from", source);
     assertFalse(Files.exists(tmp.resolve("ck/b")), "nothing written on bad input");
   }

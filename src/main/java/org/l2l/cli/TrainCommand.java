@@ -143,7 +143,9 @@ final class TrainCommand implements Callable<Integer> {
       description = "Start from a trained optimizer (a run folder's best optimizer, or an "
           + ".l2lw file) instead of random LSTM weights: to fine-tune it, say with a lower "
           + "--meta-learning-rate, or on another problem. The LSTM settings are the file's "
-          + "(LSTM flags, if given, must agree); Adam's moments start at zero.")
+          + "(LSTM flags, if given, must agree). If the file sits in a checkpoint of a run on the "
+          + "same problem, Adam's moments and step counter carry over; otherwise they start at "
+          + "zero.")
   Path initFrom;
 
   @Option(names = "--stop-after", paramLabel = "EPOCH",
@@ -192,11 +194,11 @@ final class TrainCommand implements Callable<Integer> {
     JsonObject config;
     Checkpoint.State state = null;
     OptimizerFile.Loaded init = null;
+    JsonObject initJson = null;
     if (resume != null) {
       dir = resume;
       config = resumedConfig(dir);
     } else {
-      JsonObject initJson = null;
       if (initFrom != null) {
         initJson = new JsonObject();
         init = initialOptimizer(initJson);
@@ -217,6 +219,12 @@ final class TrainCommand implements Callable<Integer> {
     NOT_IDENTITY.forEach(identity::remove);
     // Where the data lives does not change what is computed.
     identity.getAsJsonObject("problem").remove("dataDir");
+    // Whether Adam's state was carried over is learnt after the graph is built; the file is the
+    // identity.
+    if (identity.has("init_from")) {
+      identity.getAsJsonObject("init_from").remove("adam");
+      identity.getAsJsonObject("init_from").remove("adam_step");
+    }
     if (stopAfter != null) {
       Check.positive("--stop-after", stopAfter);
     }
@@ -247,6 +255,7 @@ final class TrainCommand implements Callable<Integer> {
             epochs);
       } else {
         if (init != null) {
+          carryAdam(unroll, identity, initJson);
           unroll.setMetaParamValues(init.values());
         }
         prepareFolder(dir, "--checkpoint-dir");
@@ -294,6 +303,43 @@ final class TrainCommand implements Callable<Integer> {
       record.add("epoch", loaded.metadata().get("epoch"));
     }
     return loaded;
+  }
+
+  /**
+   * Restores the meta-optimizer's state (Adam's moments and step counter) from the checkpoint
+   * that holds the --init-from file, when there is one and it was written for the same problem
+   * and LSTM (so the same variables); records what happened in {@code record} and says it.
+   */
+  private void carryAdam(Unroll unroll, JsonObject identity, JsonObject record) {
+    Path folder = Path.of(record.get("file").getAsString()).getParent();
+    String reason = null;
+    if (folder == null || !Files.isRegularFile(folder.resolve(Checkpoint.INDEX))) {
+      reason = "no checkpoint beside the file";
+    } else {
+      try {
+        JsonObject saved = Checkpoint.readIdentity(folder);
+        JsonObject problem = identity.getAsJsonObject("problem");
+        if (!problem.equals(saved.get("problem")) || !identity.get("lstm").equals(
+            saved.get("lstm"))) {
+          reason = "its checkpoint was written for another problem or LSTM";
+        } else {
+          Checkpoint.restore(folder, unroll);
+        }
+      } catch (FormatException e) {
+        reason = e.getMessage();
+      }
+    }
+    List<float[]> slots = unroll.metaOptimizerValues();
+    float step = slots.isEmpty() ? 0 : slots.get(slots.size() - 1)[0];
+    if (reason == null) {
+      record.addProperty("adam", "carried over");
+      record.addProperty("adam_step", (long) step);
+      System.out.printf(Locale.ROOT, "--init-from: Adam's moments and step counter (%d) carried "
+          + "over from %s%n", (long) step, folder);
+    } else {
+      record.addProperty("adam", "zero (" + reason + ")");
+      System.out.printf(Locale.ROOT, "--init-from: Adam's moments start at zero (%s)%n", reason);
+    }
   }
 
   /** Adds "FLAG GIVEN (the file's: VALUE)" to {@code out} if FLAG was given and differs. */

@@ -107,6 +107,24 @@ public final class Checkpoint {
         o.get("best_epoch").getAsInt(), saved);
   }
 
+  /**
+   * The identity (problem, LSTM and unroll settings) a checkpoint was written for, without
+   * checking it against a run; a missing or unreadable state is a {@link FormatException}.
+   */
+  public static JsonObject readIdentity(Path folder) {
+    JsonObject o;
+    try {
+      o = JsonParser.parseString(Files.readString(folder.resolve(STATE))).getAsJsonObject();
+    } catch (IOException | RuntimeException e) {
+      throw FormatException.of(folder.resolve(STATE), "unreadable (" + e.getMessage() + ")");
+    }
+    if (!o.has("identity") || !o.get("identity").isJsonObject()) {
+      throw FormatException.of(folder.resolve(STATE), "not a checkpoint state of format "
+          + FORMAT);
+    }
+    return o.getAsJsonObject("identity");
+  }
+
   /** Restores every variable of {@code unroll} from the checkpoint in {@code folder}. */
   public static void restore(Path folder, Unroll unroll) {
     try {

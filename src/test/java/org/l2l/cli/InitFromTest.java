@@ -68,6 +68,20 @@ class InitFromTest {
     assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
         .digest(Files.readAllBytes(source))), init.get("sha256").getAsString());
     assertEquals(6, config.getAsJsonObject("lstm").get("hidden_size").getAsInt());
+    // The source's checkpoint is beside the file: Adam's state carries over, its step counter
+    // at 2 epochs of 2 unrolls.
+    assertEquals("carried over", init.get("adam").getAsString());
+    assertEquals(4, init.get("adam_step").getAsInt());
+    // The fine-tuning run resumes like any other.
+    ok("train", "--resume", tmp.resolve("ck/tuned").toString(), "--epochs", "3",
+        "--tensorboard-dir", tmp.resolve("tb").toString());
+
+    // A bare .l2lw file has no checkpoint beside it: the moments start at zero.
+    Path bare = Files.copy(source, tmp.resolve("bare.l2lw"));
+    ok(train("fromfile", "--init-from", bare.toString(), "--seed", "9"));
+    JsonObject init2 = JsonParser.parseString(Files.readString(
+        tmp.resolve("ck/fromfile/config.json"))).getAsJsonObject().getAsJsonObject("init_from");
+    assertEquals("zero (no checkpoint beside the file)", init2.get("adam").getAsString());
 
     // Without --init-from the same flags start from random weights.
     ok(train("fresh", "--hidden-size", "6", "--seed", "9",

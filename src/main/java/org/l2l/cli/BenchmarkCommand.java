@@ -3,7 +3,11 @@ package org.l2l.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.l2l.meta.Seeds;
@@ -25,6 +29,7 @@ final class BenchmarkCommand implements Callable<Integer> {
 
   @Mixin ProblemMixin problem;
   @Mixin LstmMixin lstm;
+  @Mixin KernelMixin kernel;
 
   @Option(names = "--unroll-length", paramLabel = "N", defaultValue = "20",
       description = "Steps per unroll (default: ${DEFAULT-VALUE}).")
@@ -42,10 +47,17 @@ final class BenchmarkCommand implements Callable<Integer> {
       description = "TensorFlow threads; 0 = TensorFlow's choice (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--profile", defaultValue = "false",
+      description = "Then trace 5 more meta-steps and print where the time goes: the op types "
+          + "with the most time per meta-step (summed over threads, so the total exceeds the "
+          + "wall time).")
+  boolean profile;
+
   @Override
   public Integer call() throws IOException {
     ProblemOptions problemOptions = problem.options();
-    CoordinatewiseLstm rule = new CoordinatewiseLstm(lstm.config(problemOptions.name()));
+    CoordinatewiseLstm rule = new CoordinatewiseLstm(lstm.config(problemOptions.name()),
+        kernel.resolve());
     Check.positive("--unroll-length", unrollLength);
     Check.positive("--meta-steps", metaSteps);
     Check.nonNegative("--warmup", warmup);
@@ -66,16 +78,64 @@ final class BenchmarkCommand implements Callable<Integer> {
         }
       }
       Arrays.sort(ms);
-      System.out.printf(Locale.ROOT, "problem %s, %d coordinates, unroll %d, threads %s%n",
-          p.name(), p.numCoordinates(), unrollLength, threads == 0 ? "default" : threads);
+      System.out.printf(Locale.ROOT, "problem %s, %d coordinates, unroll %d, threads %s, LSTM "
+          + "kernel %s%n", p.name(), p.numCoordinates(), unrollLength,
+          threads == 0 ? "default" : threads, rule.kernel().flag());
       System.out.printf(Locale.ROOT, "graph build %.0f ms; %d ops%n", buildMs,
           countOps(u));
       System.out.printf(Locale.ROOT, "meta-step: median %.2f ms, p10 %.2f ms, p90 %.2f ms "
           + "over %d%n", ms[metaSteps / 2], ms[metaSteps / 10], ms[metaSteps * 9 / 10],
           metaSteps);
       System.out.printf(Locale.ROOT, "peak memory (VmHWM): %s%n", peakMemory());
+      if (profile) {
+        profile(u, instance);
+      }
     }
     return 0;
+  }
+
+  /** Traces meta-steps and prints the op types that take the most time. */
+  private static void profile(Unroll u, Instance instance) {
+    int runs = 5;
+    Map<String, double[]> byType = new HashMap<>(); // type -> {microseconds, executions}
+    Map<String, double[]> byGroup = new HashMap<>(); // type and name pattern -> same
+    double total = 0;
+    for (int r = 0; r < runs; r++) {
+      org.tensorflow.proto.RunMetadata trace = u.traceTrain(instance, 0);
+      for (var device : trace.getStepStats().getDevStatsList()) {
+        for (var node : device.getNodeStatsList()) {
+          var op = u.graph().operation(node.getNodeName());
+          String type = op == null ? node.getNodeName() : op.type();
+          double[] acc = byType.computeIfAbsent(type, k -> new double[2]);
+          acc[0] += node.getAllEndRelMicros();
+          acc[1]++;
+          total += node.getAllEndRelMicros();
+          // The node's name without its step numbers: where in the unroll it sits.
+          String group = type + " " + node.getNodeName().replaceAll("_\\d+", "")
+              .replaceAll("\\d+", "#");
+          double[] g = byGroup.computeIfAbsent(group, k -> new double[2]);
+          g[0] += node.getAllEndRelMicros();
+          g[1]++;
+        }
+      }
+    }
+    List<Map.Entry<String, double[]>> rows = new ArrayList<>(byType.entrySet());
+    rows.sort((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0]));
+    System.out.printf(Locale.ROOT, "op time per meta-step (traced, mean of %d): %.1f ms in all%n",
+        runs, total / runs / 1000);
+    for (int i = 0; i < Math.min(15, rows.size()); i++) {
+      var e = rows.get(i);
+      System.out.printf(Locale.ROOT, "  %-28s %8.1f ms  %6.1f%%  %6.0f ops%n", e.getKey(),
+          e.getValue()[0] / runs / 1000, 100 * e.getValue()[0] / total, e.getValue()[1] / runs);
+    }
+    rows = new ArrayList<>(byGroup.entrySet());
+    rows.sort((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0]));
+    System.out.println("by op type and place in the graph (step numbers as #):");
+    for (int i = 0; i < Math.min(15, rows.size()); i++) {
+      var e = rows.get(i);
+      System.out.printf(Locale.ROOT, "  %8.1f ms %5.0f ops  %s%n", e.getValue()[0] / runs / 1000,
+          e.getValue()[1] / runs, e.getKey());
+    }
   }
 
   private static long countOps(Unroll u) {

@@ -35,6 +35,8 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Mixin ProblemMixin problem;
 
+  @Mixin KernelMixin kernel;
+
   @Option(names = "--optimizer", paramLabel = "PATH",
       description = "Trained optimizer: a run folder (checkpoints/NAME, its best optimizer) or an "
           + ".l2lw file. Without it only the baselines run.")
@@ -110,6 +112,7 @@ final class EvaluateCommand implements Callable<Integer> {
       Check.oneOf("--learning-rates", e.getKey(), Rules.BASELINES);
       Check.positive("--learning-rates " + e.getKey() + "=", e.getValue());
     }
+    CoordinatewiseLstm.Kernel lstmKernel = kernel.resolve();
     OptimizerFile.Loaded trained = null;
     if (optimizer != null) {
       trained = OptimizerFlag.load("--optimizer", optimizer).loaded();
@@ -135,7 +138,8 @@ final class EvaluateCommand implements Callable<Integer> {
     Map<String, Double> chosen = new LinkedHashMap<>();
     List<List<Object>> tuningRows = new ArrayList<>();
     if (trained != null) {
-      try (Unroll u = new Unroll(p, new CoordinatewiseLstm(trained.config()), opts)) {
+      try (Unroll u = new Unroll(p, new CoordinatewiseLstm(trained.config(), lstmKernel),
+          opts)) {
         u.setMetaParamValues(trained.values());
         System.out.printf(Locale.ROOT, "l2l: %d instances of %d steps%n", instances, numSteps);
         results.put("l2l", Evaluator.run(u, seed, Seeds.Stream.TEST, instances, numSteps, null));

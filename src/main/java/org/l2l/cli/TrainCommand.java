@@ -48,6 +48,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Mixin ProblemMixin problem;
   @Mixin LstmMixin lstm;
+  @Mixin KernelMixin kernel;
 
   @Option(names = "--epochs", paramLabel = "N", defaultValue = "" + EPOCHS_DEFAULT,
       description = "Meta-training epochs, one new instance each (default: ${DEFAULT-VALUE}).")
@@ -180,7 +181,8 @@ final class TrainCommand implements Callable<Integer> {
       Map.entry("--meta-loss", "meta_loss"),
       Map.entry("--eval-every", "eval_every"), Map.entry("--eval-instances", "eval_instances"),
       Map.entry("--seed", "seed"), Map.entry("--threads", "threads"),
-      Map.entry("--checkpoint-every", "checkpoint_every"));
+      Map.entry("--checkpoint-every", "checkpoint_every"),
+      Map.entry("--lstm-kernel", "lstm_kernel"));
   /** Flags that change nothing the run computes, so may differ on resume. */
   private static final List<String> FREE_ON_RESUME = List.of("--resume", "--epochs",
       "--stop-after", "--log-every", "--tensorboard-dir", "--no-tensorboard",
@@ -234,7 +236,10 @@ final class TrainCommand implements Callable<Integer> {
             includeInitialLoss, metaLearningRate, clipNorm, seed, threads,
             "log".equals(metaLoss)));
     Problem p = problemOptions.create();
-    CoordinatewiseLstm rule = new CoordinatewiseLstm(lstmConfig);
+    // Runs from before --lstm-kernel used stock ops: resuming them keeps them bit-identical.
+    CoordinatewiseLstm.Kernel lstmKernel = KernelMixin.resolve(config.has("lstm_kernel")
+        ? config.get("lstm_kernel").getAsString() : "stock");
+    CoordinatewiseLstm rule = new CoordinatewiseLstm(lstmConfig, lstmKernel);
     try (Unroll unroll = MetaTrainer.build(p, rule, settings)) {
       if (resume != null) {
         Path latest = dir.resolve(OptimizerFile.LATEST);
@@ -619,6 +624,7 @@ final class TrainCommand implements Callable<Integer> {
     o.addProperty("checkpoint_every", checkpointEvery);
     o.addProperty("seed", seed);
     o.addProperty("threads", threads);
+    o.addProperty("lstm_kernel", kernel.resolve().flag());
     return o;
   }
 }

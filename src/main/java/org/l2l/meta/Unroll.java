@@ -289,15 +289,30 @@ public final class Unroll implements AutoCloseable {
     if (trainOp == null) {
       throw new IllegalStateException("this unroll was built without a meta-optimizer");
     }
-    return execute(instance, unrollIndex, true);
+    return execute(instance, unrollIndex, true, null);
+  }
+
+  /**
+   * Runs one unroll with a meta-step, as {@link #train}, and returns TensorFlow's trace of it:
+   * every op's start and duration (for {@code benchmark --profile}).
+   */
+  public org.tensorflow.proto.RunMetadata traceTrain(Instance instance, int unrollIndex) {
+    if (trainOp == null) {
+      throw new IllegalStateException("this unroll was built without a meta-optimizer");
+    }
+    org.tensorflow.proto.RunMetadata[] trace = new org.tensorflow.proto.RunMetadata[1];
+    execute(instance, unrollIndex, true, trace);
+    return trace[0];
   }
 
   /** Runs one unroll without a meta-step; returns losses f_0..f_T of this unroll. */
   public Result run(Instance instance, int unrollIndex) {
-    return execute(instance, unrollIndex, false);
+    return execute(instance, unrollIndex, false, null);
   }
 
-  private Result execute(Instance instance, int unrollIndex, boolean metaStep) {
+  /** Runs an unroll; with {@code trace} non-null, traced, the trace put in trace[0]. */
+  private Result execute(Instance instance, int unrollIndex, boolean metaStep,
+      org.tensorflow.proto.RunMetadata[] trace) {
     List<Tensor> owned = new ArrayList<>();
     try {
       Session.Runner runner = session.runner();
@@ -313,7 +328,15 @@ public final class Unroll implements AutoCloseable {
       } else {
         runner.addTarget(carryOp);
       }
-      try (org.tensorflow.Result out = runner.run()) {
+      if (trace != null) {
+        runner.setOptions(org.tensorflow.proto.RunOptions.newBuilder()
+            .setTraceLevel(org.tensorflow.proto.RunOptions.TraceLevel.FULL_TRACE).build());
+      }
+      try (org.tensorflow.Result out = trace == null ? runner.run()
+          : runner.runAndFetchMetadata()) {
+        if (trace != null) {
+          trace[0] = out.getMetadata().orElseThrow();
+        }
         float[] l = Tensors.toArray(out.get(0));
         float ml = Tensors.toScalar(out.get(1));
         float norm = metaStep ? Tensors.toScalar(out.get(2)) : Float.NaN;

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.l2l.problem.Random;
+import org.l2l.tf.FusedLstm;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
@@ -29,7 +30,8 @@ import org.tensorflow.types.TFloat32;
  *
  * <p>Two graphs compute the same function. {@link #build} (the unroll, where speed matters)
  * lays the state out as [features, coordinates] with the coordinates padded to a multiple of 16
- * and the biases and output scale folded into the MatMuls. {@link #step(Ops, List, Operand, List)}
+ * and the biases and output scale folded into the MatMuls, and computes the cell with stock ops
+ * or the fused kernels ({@link Kernel}). {@link #step(Ops, List, Operand, List)}
  * (export and {@code LearnedOptimizer}) keeps one row per coordinate, so the number of
  * coordinates may be unknown when the graph is built. They differ by float rounding only
  * (under 2e-8 on updates of a trained optimizer; see OptimizerExportTest).
@@ -80,11 +82,47 @@ public final class CoordinatewiseLstm implements UpdateRule {
   /** Coordinates are padded to a multiple of this, so that gate blocks are aligned views. */
   static final long PAD = 16;
 
-  private final Config config;
+  /**
+   * How {@link #build} computes the cell's elementwise part (gates, c, h): with TensorFlow's
+   * stock ops, or with the project's fused kernels ({@link FusedLstm}). The weights, the state
+   * and the function are the same; results differ by float rounding.
+   */
+  public enum Kernel {
+    /** TensorFlow's ops: some twenty elementwise passes per cell, forward and backward. */
+    STOCK,
+    /** {@code L2lLstmCell} and its gradient: one pass each. */
+    FUSED;
 
-  /** An LSTM optimizer of the given shape. */
+    /** The name used in flags and config.json. */
+    public String flag() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  private final Config config;
+  private final Kernel kernel;
+
+  /** An LSTM optimizer of the given shape, built with stock ops. */
   public CoordinatewiseLstm(Config config) {
+    this(config, Kernel.STOCK);
+  }
+
+  /**
+   * An LSTM optimizer of the given shape whose unroll uses {@code kernel}.
+   *
+   * @throws IllegalStateException if {@code kernel} is FUSED and the kernels cannot load here
+   */
+  public CoordinatewiseLstm(Config config, Kernel kernel) {
+    if (kernel == Kernel.FUSED && !FusedLstm.available()) {
+      throw new IllegalStateException(FusedLstm.unavailableReason());
+    }
     this.config = config;
+    this.kernel = kernel;
+  }
+
+  /** How the unroll computes the cell. */
+  public Kernel kernel() {
+    return kernel;
   }
 
   /** This optimizer's configuration. */
@@ -188,6 +226,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
       stateShapes.add(Shape.of(h, padded)); // hidden h
     }
     List<Shape> finalStateShapes = List.copyOf(stateShapes);
+    boolean fusedCell = kernel == Kernel.FUSED;
     return new RuleGraph() {
       @Override
       public List<Shape> stateShapes() {
@@ -211,15 +250,22 @@ public final class CoordinatewiseLstm implements UpdateRule {
           Operand<TFloat32> z = layer.linalg.matMul(kernels.get(l),
               layer.concat(List.of(x, hPrev, ones), layer.constant(0)),
               MatMul.transposeA(true));
-          List<Output<TFloat32>> parts = layer.splitV(z, layer.constant(new long[] {3L * h, h}),
-              layer.constant(0), 2L).output();
-          Operand<TFloat32> sig = layer.math.sigmoid(parts.get(0));
-          Operand<TFloat32> candidate = layer.math.tanh(parts.get(1));
-          List<Output<TFloat32>> gates = layer.split(layer.constant(0), sig, 3L).output();
-          Operand<TFloat32> cNext = layer.withName("c").math.add(
-              layer.math.mul(gates.get(1), c), layer.math.mul(gates.get(0), candidate));
-          Operand<TFloat32> hNext =
-              layer.withName("h").math.mul(gates.get(2), layer.math.tanh(cNext));
+          Operand<TFloat32> cNext;
+          Operand<TFloat32> hNext;
+          if (fusedCell) {
+            List<Operand<TFloat32>> cell = FusedLstm.cell(layer, z, c);
+            cNext = layer.withName("c").identity(cell.get(0));
+            hNext = layer.withName("h").identity(cell.get(1));
+          } else {
+            List<Output<TFloat32>> parts = layer.splitV(z,
+                layer.constant(new long[] {3L * h, h}), layer.constant(0), 2L).output();
+            Operand<TFloat32> sig = layer.math.sigmoid(parts.get(0));
+            Operand<TFloat32> candidate = layer.math.tanh(parts.get(1));
+            List<Output<TFloat32>> gates = layer.split(layer.constant(0), sig, 3L).output();
+            cNext = layer.withName("c").math.add(
+                layer.math.mul(gates.get(1), c), layer.math.mul(gates.get(0), candidate));
+            hNext = layer.withName("h").math.mul(gates.get(2), layer.math.tanh(cNext));
+          }
           next.add(cNext);
           next.add(hNext);
           x = hNext;

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Builds the fused LSTM cell kernels (l2l_lstm.c) into OUT_DIR/libl2l_lstm.so; run by Maven on
+# Linux x86-64. Without a C compiler it says so and succeeds: the LSTM then uses stock ops.
+set -eu
+out="$1"
+src="$(dirname "$0")/l2l_lstm.c"
+cc="${CC:-gcc}"
+if ! command -v "$cc" >/dev/null 2>&1; then
+  echo "l2l: no C compiler ($cc) found: the fused LSTM kernels are not built; the LSTM will use TensorFlow's stock ops (slower)" >&2
+  exit 0
+fi
+mkdir -p "$out"
+# -fno-trapping-math lets the loops with branches vectorise; no -ffast-math, so the arithmetic
+# is IEEE (the same bits on every run).
+"$cc" -std=c11 -O3 -fPIC -shared -Wall -Wextra -Werror -fno-math-errno -fno-trapping-math \
+  -o "$out/libl2l_lstm.so.tmp" "$src" -ldl -lm
+mv "$out/libl2l_lstm.so.tmp" "$out/libl2l_lstm.so"

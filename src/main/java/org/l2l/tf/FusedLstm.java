@@ -1,0 +1,116 @@
+package org.l2l.tf;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
+import org.tensorflow.Operand;
+import org.tensorflow.Operation;
+import org.tensorflow.TensorFlow;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The fused LSTM cell: TensorFlow ops {@code L2lLstmCell} and {@code L2lLstmCellGrad} from the
+ * project's small C library ({@code src/main/c/l2l_lstm.c}, built by Maven with gcc on Linux
+ * x86-64 and packed into the jar), with the gradient of the first registered as the second.
+ *
+ * <p>In the [features, coordinates] layout of the unroll, a cell takes the gate
+ * pre-activations z [4H, N] (rows i, f, o, g) and the cell state c [H, N] and returns the next
+ * c and h, each [H, N]: the elementwise part of the LSTM in one pass forward and one backward,
+ * where stock ops take some twenty. Where the library is not there (another platform, no
+ * compiler at build time), {@link #available()} is false and the LSTM uses stock ops.
+ */
+public final class FusedLstm {
+
+  /** Classpath location of the library for this platform. */
+  static final String RESOURCE = "/native/linux-x86_64/libl2l_lstm.so";
+
+  private static Boolean loaded;
+  private static String problem;
+
+  private FusedLstm() {}
+
+  /** Loads the library and registers the gradient, once; false if it cannot be loaded here. */
+  public static synchronized boolean available() {
+    if (loaded == null) {
+      loaded = load();
+    }
+    return loaded;
+  }
+
+  /** Why {@link #available()} is false (null when it is true or not yet asked). */
+  public static synchronized String unavailableReason() {
+    return problem;
+  }
+
+  private static boolean load() {
+    String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+    String arch = System.getProperty("os.arch", "");
+    if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+      problem = "the fused kernels are built for Linux x86-64 only (this is " + os + " " + arch
+          + ")";
+      return false;
+    }
+    try (InputStream in = FusedLstm.class.getResourceAsStream(RESOURCE)) {
+      if (in == null) {
+        problem = "the jar has no " + RESOURCE + " (gcc was not found when it was built)";
+        return false;
+      }
+      Path file = Files.createTempFile("l2l_lstm", ".so");
+      file.toFile().deleteOnExit();
+      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+      TensorFlow.loadLibrary(file.toString());
+    } catch (IOException | RuntimeException e) {
+      problem = "the fused kernels could not be loaded: " + e.getMessage();
+      return false;
+    }
+    TensorFlow.registerCustomGradient("L2lLstmCell", (tf, op, grads) -> {
+      Operand<TFloat32> act = f(op.output(2));
+      Operand<TFloat32> c = f(op.input(1));
+      Operand<TFloat32> dc = grads.get(0) == null ? tf.zerosLike(f(op.output(0)))
+          : f(grads.get(0));
+      Operand<TFloat32> dh = grads.get(1) == null ? tf.zerosLike(f(op.output(1)))
+          : f(grads.get(1));
+      Operation g = tf.scope().opBuilder("L2lLstmCellGrad", "L2lLstmCellGrad")
+          .addInput(act.asOutput()).addInput(c.asOutput()).addInput(dc.asOutput())
+          .addInput(dh.asOutput()).build();
+      return List.of(g.output(0), g.output(1));
+    });
+    return true;
+  }
+
+  /**
+   * One cell: {@code z} [4H, N] and {@code c} [H, N] to the next c and h, and the activations
+   * [5H, N] that its gradient reads (in that order).
+   *
+   * @throws IllegalStateException if the library is not available
+   */
+  public static List<Operand<TFloat32>> cell(Ops tf, Operand<TFloat32> z, Operand<TFloat32> c) {
+    if (!available()) {
+      throw new IllegalStateException(unavailableReason());
+    }
+    Operation op = tf.scope().opBuilder("L2lLstmCell", "cell").addInput(z.asOutput())
+        .addInput(c.asOutput()).build();
+    return List.of(f(op.output(0)), f(op.output(1)), f(op.output(2)));
+  }
+
+  /** The gradient op {@code L2lLstmCellGrad} from the cell's saved activations: dz and dc. */
+  public static List<Operand<TFloat32>> cellGrad(Ops tf, Operand<TFloat32> act,
+      Operand<TFloat32> c, Operand<TFloat32> dcNext, Operand<TFloat32> dh) {
+    if (!available()) {
+      throw new IllegalStateException(unavailableReason());
+    }
+    Operation op = tf.scope().opBuilder("L2lLstmCellGrad", "cell_grad").addInput(act.asOutput())
+        .addInput(c.asOutput()).addInput(dcNext.asOutput()).addInput(dh.asOutput()).build();
+    return List.of(f(op.output(0)), f(op.output(1)));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Operand<TFloat32> f(Operand<?> o) {
+    return (Operand<TFloat32>) o;
+  }
+}

@@ -356,37 +356,39 @@ static void check(TF_Status *s, const char *what) {
   }
 }
 
+/* Registers the op called name (inputs and outputs: NULL-terminated "name: float" specs) and its
+ * CPU kernel. */
+static void register_op(TF_Status *s, const char *name, const char *const *inputs,
+                        const char *const *outputs,
+                        void (*shape)(TF_ShapeInferenceContext *, TF_Status *),
+                        void (*compute)(void *, TF_OpKernelContext *)) {
+  TF_OpDefinitionBuilder *op = tf.NewOpDefinitionBuilder(name);
+  for (const char *const *in = inputs; *in != NULL; in++) {
+    tf.OpDefinitionBuilderAddInput(op, *in);
+  }
+  for (const char *const *out = outputs; *out != NULL; out++) {
+    tf.OpDefinitionBuilderAddOutput(op, *out);
+  }
+  tf.OpDefinitionBuilderSetShapeInferenceFunction(op, shape);
+  tf.RegisterOpDefinition(op, s);
+  check(s, name);
+  char kernel[64];
+  snprintf(kernel, sizeof kernel, "%sCpu", name);
+  tf.RegisterKernelBuilder(kernel, tf.NewKernelBuilder(name, "CPU", create, compute, destroy), s);
+  check(s, kernel);
+}
+
 __attribute__((constructor)) static void register_ops(void) {
   if (lookup() != 0) {
     return;
   }
+  static const char *const cell_in[] = {"z: float", "c: float", NULL};
+  static const char *const cell_out[] = {"c_next: float", "h: float", "act: float", NULL};
+  static const char *const grad_in[] = {"act: float", "c: float", "dc_next: float", "dh: float",
+                                        NULL};
+  static const char *const grad_out[] = {"dz: float", "dc: float", NULL};
   TF_Status *s = tf.NewStatus();
-  TF_OpDefinitionBuilder *op = tf.NewOpDefinitionBuilder("L2lLstmCell");
-  tf.OpDefinitionBuilderAddInput(op, "z: float");
-  tf.OpDefinitionBuilderAddInput(op, "c: float");
-  tf.OpDefinitionBuilderAddOutput(op, "c_next: float");
-  tf.OpDefinitionBuilderAddOutput(op, "h: float");
-  tf.OpDefinitionBuilderAddOutput(op, "act: float");
-  tf.OpDefinitionBuilderSetShapeInferenceFunction(op, shape_forward);
-  tf.RegisterOpDefinition(op, s);
-  check(s, "L2lLstmCell");
-  op = tf.NewOpDefinitionBuilder("L2lLstmCellGrad");
-  tf.OpDefinitionBuilderAddInput(op, "act: float");
-  tf.OpDefinitionBuilderAddInput(op, "c: float");
-  tf.OpDefinitionBuilderAddInput(op, "dc_next: float");
-  tf.OpDefinitionBuilderAddInput(op, "dh: float");
-  tf.OpDefinitionBuilderAddOutput(op, "dz: float");
-  tf.OpDefinitionBuilderAddOutput(op, "dc: float");
-  tf.OpDefinitionBuilderSetShapeInferenceFunction(op, shape_backward);
-  tf.RegisterOpDefinition(op, s);
-  check(s, "L2lLstmCellGrad");
-  tf.RegisterKernelBuilder("L2lLstmCellCpu",
-                           tf.NewKernelBuilder("L2lLstmCell", "CPU", create, compute_forward,
-                                               destroy), s);
-  check(s, "the L2lLstmCell kernel");
-  tf.RegisterKernelBuilder("L2lLstmCellGradCpu",
-                           tf.NewKernelBuilder("L2lLstmCellGrad", "CPU", create,
-                                               compute_backward, destroy), s);
-  check(s, "the L2lLstmCellGrad kernel");
+  register_op(s, "L2lLstmCell", cell_in, cell_out, shape_forward, compute_forward);
+  register_op(s, "L2lLstmCellGrad", grad_in, grad_out, shape_backward, compute_backward);
   tf.DeleteStatus(s);
 }

@@ -168,6 +168,9 @@ final class EvaluateCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** Steps averaged in the printed table's last column. */
+  static final int LAST_STEPS = 10;
+
   private double tune(Unroll u, String name, int count, List<List<Object>> rows) {
     double best = Double.NaN;
     double bestLoss = Double.POSITIVE_INFINITY;
@@ -233,13 +236,21 @@ final class EvaluateCommand implements Callable<Integer> {
   }
 
   private void printTable(Map<String, float[][]> results, Map<String, Double> chosen, Path dir) {
-    System.out.printf(Locale.ROOT, "%n%-10s %14s %14s %14s%n", "optimizer", "learning rate",
-        "mean@" + numSteps, "median@" + numSteps);
+    // Each step's loss is one minibatch's: the mean over the last steps is the steadier figure.
+    int window = Math.min(LAST_STEPS, numSteps);
+    int from = numSteps - window + 1;
+    System.out.printf(Locale.ROOT, "%n%-10s %14s %14s %14s %16s%n", "optimizer", "learning rate",
+        "mean@" + numSteps, "median@" + numSteps, "mean@" + from + "-" + numSteps);
     for (Map.Entry<String, float[][]> e : results.entrySet()) {
       Double lr = chosen.get(e.getKey());
-      System.out.printf(Locale.ROOT, "%-10s %14s %14.6g %14.6g%n", e.getKey(),
+      double sum = 0;
+      for (int step = from; step <= numSteps; step++) {
+        sum += Evaluator.mean(e.getValue(), step);
+      }
+      System.out.printf(Locale.ROOT, "%-10s %14s %14.6g %14.6g %16.6g%n", e.getKey(),
           lr == null ? "-" : Csv.format(lr.floatValue()),
-          Evaluator.mean(e.getValue(), numSteps), Evaluator.median(e.getValue(), numSteps));
+          Evaluator.mean(e.getValue(), numSteps), Evaluator.median(e.getValue(), numSteps),
+          sum / window);
     }
     System.out.println("\nwrote " + dir.resolve("losses.csv") + ", " + dir.resolve("losses.png")
         + ", " + dir.resolve("tuning.csv"));

@@ -68,10 +68,19 @@ class CliTest {
   void evaluateWritesCurvesForEveryOptimizer() throws IOException {
     assertEquals(0, run(train("e")).code());
     Path out = tmp.resolve("res");
-    Outcome o = run("evaluate", "--problem", "quadratic", "--optimizer",
-        tmp.resolve("ck/e").toString(), "--baselines", "sgd,adam", "--learning-rates",
-        "sgd=0.01", "--num-steps", "20", "--instances", "3", "--tuning-instances", "2",
-        "--seed", "7", "--out", out.toString(), "--no-tensorboard");
+    java.io.PrintStream console = System.out;
+    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+    Outcome o;
+    try {
+      System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+      o = run("evaluate", "--problem", "quadratic", "--optimizer",
+          tmp.resolve("ck/e").toString(), "--baselines", "sgd,adam", "--learning-rates",
+          "sgd=0.01", "--num-steps", "20", "--instances", "3", "--tuning-instances", "2",
+          "--seed", "7", "--out", out.toString(), "--no-tensorboard");
+    } finally {
+      System.setOut(console);
+    }
+    String table = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
     assertEquals(0, o.code(), o.err());
     Csv.Table losses = Csv.read(out.resolve("losses.csv"));
     assertEquals(List.of("optimizer", "step", "mean_loss", "median_loss"), losses.header());
@@ -79,6 +88,16 @@ class CliTest {
     assertEquals(List.of("l2l", "sgd", "adam"),
         losses.column("optimizer").stream().distinct().toList());
     assertEquals("20", losses.rows().get(20).get(1));
+    // The printed table ends with the mean over the last 10 steps, from the same curves.
+    assertTrue(table.contains("mean@11-20"), table);
+    double window = 0;
+    for (int step = 11; step <= 20; step++) {
+      window += Double.parseDouble(losses.rows().get(step).get(2));
+    }
+    String row = table.lines().filter(l -> l.startsWith("l2l ")).findFirst().orElseThrow();
+    String[] cells = row.trim().split("\\s+");
+    assertEquals(window / 10, Double.parseDouble(cells[cells.length - 1]),
+        1e-5 * Math.abs(window / 10), row);
     // The tuning table: adam tried every grid value; sgd was given.
     Csv.Table tuning = Csv.read(out.resolve("tuning.csv"));
     assertEquals(15, tuning.rows().size());

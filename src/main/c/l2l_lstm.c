@@ -16,8 +16,9 @@
  * compiler. TensorFlow.loadLibrary() runs the constructor, which registers both ops.
  *
  * sigmoid and tanh use fixed polynomial approximations (no libm calls), so loops vectorise and
- * results do not depend on the C library: the same input gives the same bits on every machine
- * with the same build.
+ * results do not depend on the C library. The loops are built in several variants for CPU
+ * features (see CLONES); a given machine always runs the same one, so the same input gives the
+ * same bits there.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -277,33 +278,21 @@ static void compute_backward(void *kernel, TF_OpKernelContext *ctx) {
   tf.DeleteStatus(s);
 }
 
-/* Output k has the shape of input k (dz like z, c_next and dc like c; h like c). */
-static void same_shapes(TF_ShapeInferenceContext *ctx, TF_Status *s, const int *from, int n) {
+/* Outputs first..last have the shape of input 1, the state c. */
+static void like_c(TF_ShapeInferenceContext *ctx, TF_Status *s, int first, int last) {
   TF_ShapeHandle *h = tf.NewShapeHandle();
-  for (int k = 0; k < n && tf.GetCode(s) == TF_OK; k++) {
-    tf.ShapeInferenceContextGetInput(ctx, from[k], h, s);
-    if (tf.GetCode(s) == TF_OK) {
-      tf.ShapeInferenceContextSetOutput(ctx, k, h, s);
-    }
+  tf.ShapeInferenceContextGetInput(ctx, 1, h, s);
+  for (int k = first; k <= last && tf.GetCode(s) == TF_OK; k++) {
+    tf.ShapeInferenceContextSetOutput(ctx, k, h, s);
   }
   tf.DeleteShapeHandle(h);
 }
 
 /* c_next and h have the shape of c (act's rows, 5H, are left to run time). */
-static void shape_forward(TF_ShapeInferenceContext *ctx, TF_Status *s) {
-  static const int from[2] = {1, 1};
-  same_shapes(ctx, s, from, 2);
-}
+static void shape_forward(TF_ShapeInferenceContext *ctx, TF_Status *s) { like_c(ctx, s, 0, 1); }
 
 /* dc has the shape of c (dz's rows, 4H, are left to run time). */
-static void shape_backward(TF_ShapeInferenceContext *ctx, TF_Status *s) {
-  TF_ShapeHandle *h = tf.NewShapeHandle();
-  tf.ShapeInferenceContextGetInput(ctx, 1, h, s);
-  if (tf.GetCode(s) == TF_OK) {
-    tf.ShapeInferenceContextSetOutput(ctx, 1, h, s);
-  }
-  tf.DeleteShapeHandle(h);
-}
+static void shape_backward(TF_ShapeInferenceContext *ctx, TF_Status *s) { like_c(ctx, s, 1, 1); }
 
 #define LOOKUP(field, name)                                                          \
   do {                                                                               \

@@ -86,12 +86,7 @@ public final class Checkpoint {
         throw FormatException.of(folder, "incomplete checkpoint: " + f + " is missing");
       }
     }
-    JsonObject o;
-    try {
-      o = JsonParser.parseString(Files.readString(folder.resolve(STATE))).getAsJsonObject();
-    } catch (IOException | RuntimeException e) {
-      throw FormatException.of(folder.resolve(STATE), "unreadable (" + e.getMessage() + ")");
-    }
+    JsonObject o = readState(folder);
     if (!o.has("format") || o.get("format").getAsInt() != FORMAT || !o.has("epoch")
         || !o.has("identity")) {
       throw FormatException.of(folder.resolve(STATE), "not a checkpoint state of format "
@@ -112,17 +107,21 @@ public final class Checkpoint {
    * checking it against a run; a missing or unreadable state is a {@link FormatException}.
    */
   public static JsonObject readIdentity(Path folder) {
-    JsonObject o;
-    try {
-      o = JsonParser.parseString(Files.readString(folder.resolve(STATE))).getAsJsonObject();
-    } catch (IOException | RuntimeException e) {
-      throw FormatException.of(folder.resolve(STATE), "unreadable (" + e.getMessage() + ")");
-    }
+    JsonObject o = readState(folder);
     if (!o.has("identity") || !o.get("identity").isJsonObject()) {
       throw FormatException.of(folder.resolve(STATE), "not a checkpoint state of format "
           + FORMAT);
     }
     return o.getAsJsonObject("identity");
+  }
+
+  /** state.json of the checkpoint in {@code folder} as JSON; unreadable is a FormatException. */
+  private static JsonObject readState(Path folder) {
+    try {
+      return JsonParser.parseString(Files.readString(folder.resolve(STATE))).getAsJsonObject();
+    } catch (IOException | RuntimeException e) {
+      throw FormatException.of(folder.resolve(STATE), "unreadable (" + e.getMessage() + ")");
+    }
   }
 
   /** Restores every variable of {@code unroll} from the checkpoint in {@code folder}. */

@@ -286,9 +286,7 @@ public final class Unroll implements AutoCloseable {
 
   /** Runs one unroll with a meta-step on phi; returns the losses and meta-loss. */
   public Result train(Instance instance, int unrollIndex) {
-    if (trainOp == null) {
-      throw new IllegalStateException("this unroll was built without a meta-optimizer");
-    }
+    requireMetaOptimizer();
     return execute(instance, unrollIndex, true, null);
   }
 
@@ -297,12 +295,16 @@ public final class Unroll implements AutoCloseable {
    * every op's start and duration (for {@code benchmark --profile}).
    */
   public org.tensorflow.proto.RunMetadata traceTrain(Instance instance, int unrollIndex) {
-    if (trainOp == null) {
-      throw new IllegalStateException("this unroll was built without a meta-optimizer");
-    }
+    requireMetaOptimizer();
     org.tensorflow.proto.RunMetadata[] trace = new org.tensorflow.proto.RunMetadata[1];
     execute(instance, unrollIndex, true, trace);
     return trace[0];
+  }
+
+  private void requireMetaOptimizer() {
+    if (trainOp == null) {
+      throw new IllegalStateException("this unroll was built without a meta-optimizer");
+    }
   }
 
   /** Runs one unroll without a meta-step; returns losses f_0..f_T of this unroll. */

@@ -226,7 +226,6 @@ public final class CoordinatewiseLstm implements UpdateRule {
       stateShapes.add(Shape.of(h, padded)); // hidden h
     }
     List<Shape> finalStateShapes = List.copyOf(stateShapes);
-    boolean fusedCell = kernel == Kernel.FUSED;
     return new RuleGraph() {
       @Override
       public List<Shape> stateShapes() {
@@ -252,7 +251,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
               MatMul.transposeA(true));
           Operand<TFloat32> cNext;
           Operand<TFloat32> hNext;
-          if (fusedCell) {
+          if (kernel == Kernel.FUSED) {
             List<Operand<TFloat32>> cell = FusedLstm.cell(layer, z, c);
             cNext = layer.withName("c").identity(cell.get(0));
             hNext = layer.withName("h").identity(cell.get(1));

@@ -75,10 +75,7 @@ public final class FusedLstm {
           : f(grads.get(0));
       Operand<TFloat32> dh = grads.get(1) == null ? tf.zerosLike(f(op.output(1)))
           : f(grads.get(1));
-      Operation g = tf.scope().opBuilder("L2lLstmCellGrad", "L2lLstmCellGrad")
-          .addInput(act.asOutput()).addInput(c.asOutput()).addInput(dc.asOutput())
-          .addInput(dh.asOutput()).build();
-      return List.of(g.output(0), g.output(1));
+      return List.<Operand<?>>copyOf(cellGrad(tf, act, c, dc, dh));
     });
     return true;
   }

@@ -1,5 +1,7 @@
 package org.l2l.cli;
 
+import org.l2l.config.Check;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +16,11 @@ import org.l2l.meta.Seeds;
 import org.l2l.meta.Unroll;
 import org.l2l.problem.Instance;
 import org.l2l.problem.Problem;
-import org.l2l.problem.ProblemOptions;
+import org.l2l.meta.MetaAdam;
+import org.l2l.meta.ProblemConfig;
+import org.l2l.rule.RuleMap;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import org.l2l.rule.CoordinatewiseLstm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,7 +34,7 @@ import picocli.CommandLine.Option;
 final class BenchmarkCommand implements Callable<Integer> {
 
   @Mixin ProblemMixin problem;
-  @Mixin LstmMixin lstm;
+  @Spec CommandSpec spec;
   @Mixin KernelMixin kernel;
 
   @Option(names = "--unroll-length", paramLabel = "N", defaultValue = "20",
@@ -55,17 +61,21 @@ final class BenchmarkCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    ProblemOptions problemOptions = problem.options();
-    CoordinatewiseLstm rule = new CoordinatewiseLstm(lstm.config(problemOptions.name()),
-        kernel.resolve());
+    ProblemConfig problemConfig = problem.config();
+    CoordinatewiseLstm.Config lstm = problem.lstm();
+    CoordinatewiseLstm.Kernel lstmKernel = kernel.resolve();
+    RuleMap rules = RecordOptions.rules(spec.commandLine().getParseResult());
+    rules.check(problemConfig.type().groups(), "problem " + problemConfig.name());
     Check.positive("--unroll-length", unrollLength);
     Check.positive("--meta-steps", metaSteps);
     Check.nonNegative("--warmup", warmup);
     Check.nonNegative("--threads", threads);
-    Problem p = problemOptions.create();
+    Problem p = problemConfig.create();
+    List<RuleMap.Binding> bindings = rules.bind(p.params(),
+        scope -> new CoordinatewiseLstm(lstm, lstmKernel, scope), "problem " + p.name());
     long t0 = System.nanoTime();
-    try (Unroll u = new Unroll(p, rule, new Unroll.Options(unrollLength, false, false, 0.001, 0,
-        1, threads))) {
+    try (Unroll u = new Unroll(p, bindings, new Unroll.Options(unrollLength, false, false,
+        MetaAdam.LEARNING_RATE_DEFAULT, 0, 1, threads))) {
       double buildMs = (System.nanoTime() - t0) / 1e6;
       Instance instance = p.sample(Seeds.random(1, Seeds.Stream.TRAIN, 0));
       u.reset(instance);
@@ -80,7 +90,7 @@ final class BenchmarkCommand implements Callable<Integer> {
       Arrays.sort(ms);
       System.out.printf(Locale.ROOT, "problem %s, %d coordinates, unroll %d, threads %s, LSTM "
           + "kernel %s%n", p.name(), p.numCoordinates(), unrollLength,
-          threads == 0 ? "default" : threads, rule.kernel().flag());
+          threads == 0 ? "default" : threads, lstmKernel.flag());
       System.out.printf(Locale.ROOT, "graph build %.0f ms; %d ops%n", buildMs,
           countOps(u));
       System.out.printf(Locale.ROOT, "meta-step: median %.2f ms, p10 %.2f ms, p90 %.2f ms "

@@ -1,5 +1,9 @@
 package org.l2l.cli;
 
+import org.l2l.config.Check;
+
+import org.l2l.UserError;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +20,10 @@ import org.l2l.meta.Evaluator;
 import org.l2l.meta.Seeds;
 import org.l2l.meta.Unroll;
 import org.l2l.problem.Problem;
-import org.l2l.problem.ProblemOptions;
+import org.l2l.meta.Checkpoint;
+import org.l2l.meta.ProblemConfig;
+import org.l2l.problem.ProblemType;
+import org.l2l.rule.RuleMap;
 import org.l2l.rule.CoordinatewiseLstm;
 import org.l2l.rule.Rules;
 import org.l2l.rule.UpdateRule;
@@ -92,7 +99,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    ProblemOptions problemOptions = problem.options();
+    ProblemConfig problemConfig = problem.config();
     Check.positive("--num-steps", numSteps);
     Check.positive("--instances", instances);
     int tuning = tuningInstances == null ? instances
@@ -118,29 +125,39 @@ final class EvaluateCommand implements Callable<Integer> {
       trained = OptimizerFlag.load("--optimizer", optimizer).loaded();
     }
     if (trained == null && rules.isEmpty()) {
-      throw new UsageException("nothing to evaluate: give --optimizer or at least one baseline");
+      throw new UserError("nothing to evaluate: give --optimizer or at least one baseline");
     }
-    Path dir = out != null ? out : Path.of("results", problemOptions.name());
+    Path dir = out != null ? out : Path.of("results", problemConfig.name());
+    Path events = tensorboardDir.resolve("eval-" + dir.toAbsolutePath().normalize()
+        .getFileName());
+    // Every output place is checked before the evaluation runs, and before anything is written.
+    Folders.checkWritable(dir, "--out");
+    if (!noTensorboard) {
+      Folders.checkWritable(events, "--tensorboard-dir");
+    }
+    Problem p = problemConfig.create(new ProblemType.Context(true,
+        line -> System.out.println(problemConfig.name() + ": " + line)));
+    if (trained != null) {
+      trained.rules().check(org.l2l.rule.RuleMap.groups(p.params()), "problem " + p.name());
+    }
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw UsageException.flag("--out", dir, "cannot create that folder (" + e.getMessage()
+      throw UserError.flag("--out", dir, "cannot create that folder (" + e.getMessage()
           + ")");
     }
-    if (!Files.isWritable(dir)) {
-      throw UsageException.flag("--out", dir, "that folder is not writable");
-    }
-
-    Problem p = problemOptions.create(true);
     int unrollLength = Evaluator.unrollLengthFor(numSteps, EVAL_UNROLL_MAX);
     Unroll.Options opts = Unroll.Options.evaluation(unrollLength, threads);
     Map<String, float[][]> results = new LinkedHashMap<>();
     Map<String, Double> chosen = new LinkedHashMap<>();
     List<List<Object>> tuningRows = new ArrayList<>();
     if (trained != null) {
-      try (Unroll u = new Unroll(p, new CoordinatewiseLstm(trained.config(), lstmKernel),
-          opts)) {
-        u.setMetaParamValues(trained.values());
+      OptimizerFile.Loaded file = trained;
+      List<RuleMap.Binding> bindings = trained.rules().bind(p.params(),
+          scope -> file.learned(scope).rule(lstmKernel), "problem " + p.name());
+      try (Unroll u = new Unroll(p, bindings, opts)) {
+        u.setMetaParamValues(trained.values(Checkpoint.learned(u).stream()
+            .map(r -> r.scope()).toList()));
         System.out.printf(Locale.ROOT, "l2l: %d instances of %d steps%n", instances, numSteps);
         results.put("l2l", Evaluator.run(u, seed, Seeds.Stream.TEST, instances, numSteps, null));
       }
@@ -161,8 +178,7 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     write(dir, results, tuningRows);
     if (!noTensorboard) {
-      writeEvents(tensorboardDir.resolve("eval-" + dir.toAbsolutePath().normalize()
-          .getFileName()), results);
+      writeEvents(events, results);
     }
     printTable(results, chosen, dir);
     return 0;
@@ -210,7 +226,7 @@ final class EvaluateCommand implements Callable<Integer> {
     csv.write(dir.resolve("losses.csv"));
     Csv.write(dir.resolve("tuning.csv"), List.of("optimizer", "learning_rate", "mean_final_loss"),
         tuningRows);
-    LossPlot.writePng(dir.resolve("losses.png"), problem.problem + ": mean loss over "
+    LossPlot.writePng(dir.resolve("losses.png"), problem.type().name() + ": mean loss over "
         + instances + " held-out instances", curves, "step", "mean loss (log scale)");
   }
 
@@ -222,7 +238,7 @@ final class EvaluateCommand implements Callable<Integer> {
           org.l2l.io.AtomicFiles.deleteRecursively(run); // a new evaluation replaces the old
         }
       } catch (IOException ex) {
-        throw UsageException.flag("--tensorboard-dir", tensorboardDir, "cannot replace " + run
+        throw UserError.flag("--tensorboard-dir", tensorboardDir, "cannot replace " + run
             + " (" + ex.getMessage() + ")");
       }
       try (org.l2l.io.tensorboard.EventWriter w = new org.l2l.io.tensorboard.EventWriter(run)) {

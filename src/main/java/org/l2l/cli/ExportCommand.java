@@ -1,5 +1,7 @@
 package org.l2l.cli;
 
+import org.l2l.UserError;
+
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -46,30 +48,32 @@ final class ExportCommand implements Callable<Integer> {
 
   private void checkOut(Path source) throws IOException {
     if (Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(out)) {
-      throw UsageException.flag("--out", out, "exists and is not a folder");
+      throw UserError.flag("--out", out, "exists and is not a folder");
     }
     Path outAbs = out.toAbsolutePath().normalize();
     Path sourceAbs = source.toAbsolutePath().normalize();
     if (sourceAbs.startsWith(outAbs)) {
-      throw UsageException.flag("--out", out, "contains the optimizer being exported ("
+      throw UserError.flag("--out", out, "contains the optimizer being exported ("
           + source + "); choose another folder");
     }
     Path parent = outAbs.getParent();
     if (parent != null) {
+      // The export is built beside OUT and renamed into place: the parent must take files.
+      Folders.checkWritable(parent, "--out", out);
       try {
         Files.createDirectories(parent);
       } catch (IOException e) {
-        throw UsageException.flag("--out", out, "cannot create its parent folder ("
+        throw UserError.flag("--out", out, "cannot create its parent folder ("
             + e.getMessage() + ")");
       }
       if (!Files.isWritable(parent)) {
-        throw UsageException.flag("--out", out, "its parent folder is not writable");
+        throw UserError.flag("--out", out, "its parent folder is not writable");
       }
     }
     if (Files.isDirectory(out) && !force) {
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(out)) {
         if (entries.iterator().hasNext()) {
-          throw UsageException.flag("--out", out,
+          throw UserError.flag("--out", out,
               "exists and is not empty; use --force to replace it");
         }
       }

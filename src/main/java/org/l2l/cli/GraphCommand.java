@@ -1,5 +1,9 @@
 package org.l2l.cli;
 
+import org.l2l.config.Check;
+
+import org.l2l.UserError;
+
 import com.google.protobuf.TextFormat;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,7 +17,10 @@ import org.l2l.meta.Figure2;
 import org.l2l.meta.MetaAdam;
 import org.l2l.meta.Unroll;
 import org.l2l.problem.Problem;
-import org.l2l.problem.ProblemOptions;
+import org.l2l.meta.ProblemConfig;
+import org.l2l.rule.RuleMap;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import org.l2l.rule.CoordinatewiseLstm;
 import org.l2l.rule.Preprocessing;
 import org.tensorflow.proto.GraphDef;
@@ -36,7 +43,7 @@ final class GraphCommand implements Callable<Integer> {
   static final int BLOG_STEPS = 5;
 
   @Mixin ProblemMixin problem;
-  @Mixin LstmMixin lstm;
+  @Spec CommandSpec spec;
 
   @Option(names = "--preset", paramLabel = "NAME",
       description = "blog: the reduced system (overrides problem and LSTM flags).")
@@ -56,33 +63,38 @@ final class GraphCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    ProblemOptions problemOptions;
+    ProblemConfig problemConfig;
     CoordinatewiseLstm.Config config;
+    RuleMap rules = RuleMap.DEFAULT;
     int length;
     if (preset != null) {
       Check.oneOf("--preset", preset, java.util.List.of("blog"));
-      problemOptions = ProblemOptions.defaults("polynomial");
+      problemConfig = ProblemConfig.defaults("polynomial");
       config = new CoordinatewiseLstm.Config(1, BLOG_HIDDEN,
           CoordinatewiseLstm.FORGET_BIAS_DEFAULT, CoordinatewiseLstm.OUTPUT_SCALE_DEFAULT,
           Preprocessing.NONE, Preprocessing.P_PAPER);
       length = BLOG_STEPS;
     } else {
-      problemOptions = problem.options();
-      config = lstm.config();
+      problemConfig = problem.config();
+      config = problem.lstm();
+      rules = RecordOptions.rules(spec.commandLine().getParseResult());
+      rules.check(problemConfig.type().groups(), "problem " + problemConfig.name());
       length = Check.positive("--unroll-length", unrollLength);
     }
-    String folder = name != null ? name : preset != null ? preset : problemOptions.name();
+    String folder = name != null ? name : preset != null ? preset : problemConfig.name();
     Check.simpleName("--name", folder);
     Path dir = graphsDir.resolve(folder);
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw UsageException.flag("--graphs-dir", graphsDir, "cannot create " + dir + " ("
+      throw UserError.flag("--graphs-dir", graphsDir, "cannot create " + dir + " ("
           + e.getMessage() + ")");
     }
-    Problem p = problemOptions.create();
+    Problem p = problemConfig.create();
     GraphDef graph;
-    try (Unroll u = new Unroll(p, new CoordinatewiseLstm(config), new Unroll.Options(length,
+    CoordinatewiseLstm.Config lstm = config;
+    try (Unroll u = new Unroll(p, rules.bind(p.params(), scope -> new CoordinatewiseLstm(lstm,
+        CoordinatewiseLstm.Kernel.STOCK, scope), "problem " + p.name()), new Unroll.Options(length,
         false, false, MetaAdam.LEARNING_RATE_DEFAULT, 0, 1, 0))) {
       graph = u.graph().toGraphDef();
     }

@@ -1,5 +1,7 @@
 package org.l2l.cli;
 
+import org.l2l.UserError;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +28,7 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     if (!Files.isDirectory(dir)) {
-      throw UsageException.flag("inspect", dir, "no such folder");
+      throw UserError.flag("inspect", dir, "no such folder");
     }
     List<Path> runs = new ArrayList<>();
     if (hasEvents(dir)) {
@@ -38,14 +40,14 @@ final class InspectCommand implements Callable<Integer> {
       }
     }
     if (runs.isEmpty()) {
-      throw UsageException.flag("inspect", dir, "holds no event files (events.out.tfevents.*)");
+      throw UserError.flag("inspect", dir, "holds no event files (events.out.tfevents.*)");
     }
     for (Path run : runs) {
       List<TagSummary> tags;
       try {
         tags = EventReader.summarize(run);
       } catch (EventFileException e) {
-        throw new UsageException(e.getMessage());
+        throw new UserError(e.getMessage());
       }
       System.out.printf(Locale.ROOT, "%s (%d event files, CRCs checked)%n", run,
           EventReader.eventFiles(run).size());

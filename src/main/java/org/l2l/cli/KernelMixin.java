@@ -1,5 +1,9 @@
 package org.l2l.cli;
 
+import org.l2l.config.Check;
+
+import org.l2l.UserError;
+
 import java.util.List;
 import org.l2l.rule.CoordinatewiseLstm;
 import org.l2l.tf.FusedLstm;
@@ -32,7 +36,7 @@ final class KernelMixin {
       return CoordinatewiseLstm.Kernel.FUSED;
     }
     if (value.equals("fused")) {
-      throw UsageException.flag("--lstm-kernel", value, FusedLstm.unavailableReason()
+      throw UserError.flag("--lstm-kernel", value, FusedLstm.unavailableReason()
           + "; use --lstm-kernel stock");
     }
     return CoordinatewiseLstm.Kernel.STOCK;

@@ -1,8 +1,11 @@
 package org.l2l.cli;
 
+import org.l2l.UserError;
+
 import java.io.PrintWriter;
-import org.l2l.data.DataException;
-import org.l2l.io.FormatException;
+import java.util.List;
+import org.l2l.meta.TrainConfig;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -35,6 +38,18 @@ public final class Main implements Runnable {
   /** Runs the command line with errors going to {@code err}; returns the exit code. */
   public static int execute(PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Main());
+    // Settings declared in records (problems, the learned rule, meta-training) become options.
+    for (String name : List.of("train", "evaluate", "benchmark", "graph")) {
+      CommandSpec spec = cli.getSubcommands().get(name).getCommandSpec();
+      RecordOptions.addProblemOptions(spec);
+      if (!name.equals("evaluate")) {
+        RecordOptions.addLstmOptions(spec);
+        RecordOptions.addRulesOption(spec);
+      }
+      if (name.equals("train")) {
+        RecordOptions.add(spec, TrainConfig.DEFAULTS);
+      }
+    }
     cli.setErr(err);
     cli.setParameterExceptionHandler((e, a) -> {
       PrintWriter w = e.getCommandLine().getErr();
@@ -48,8 +63,7 @@ public final class Main implements Runnable {
       while (cause instanceof java.io.UncheckedIOException && cause.getCause() != null) {
         cause = cause.getCause();
       }
-      if (cause instanceof UsageException || cause instanceof FormatException
-          || cause instanceof DataException) {
+      if (cause instanceof UserError) {
         c.getErr().println("l2l: " + cause.getMessage());
         c.getErr().flush();
         return EXIT_USAGE;

@@ -1,5 +1,7 @@
 package org.l2l.cli;
 
+import org.l2l.UserError;
+
 import java.nio.file.Path;
 import org.l2l.io.FormatException;
 import org.l2l.io.OptimizerFile;
@@ -16,7 +18,7 @@ record OptimizerFlag(Path file, OptimizerFile.Loaded loaded) {
       Path file = OptimizerFile.resolve(path);
       return new OptimizerFlag(file, OptimizerFile.read(file));
     } catch (FormatException e) {
-      throw UsageException.flag(flag, path, e.getMessage());
+      throw UserError.flag(flag, path, e.getMessage());
     }
   }
 }

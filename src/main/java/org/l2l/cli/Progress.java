@@ -40,6 +40,12 @@ final class Progress {
 
   void finish(Path dir, double bestLoss, int bestEpoch) {
     double seconds = (System.nanoTime() - start) / 1e9;
+    if (bestEpoch == 0) { // no evaluation gave a finite loss: there is no best/
+      System.out.printf(Locale.ROOT, "done in %s; no evaluation gave a finite validation loss, "
+          + "so there is no best optimizer; the latest is in %s%n", duration(seconds),
+          dir.resolve("latest"));
+      return;
+    }
     System.out.printf(Locale.ROOT, "done in %s; best validation loss %.4g at epoch %d; "
             + "optimizer in %s%n", duration(seconds), bestLoss, bestEpoch, dir.resolve("best"));
   }

@@ -23,6 +23,7 @@ final class TrainingSummaries implements AutoCloseable {
   private int lastEpoch;
   private long spentNanos;
   private long firstHistogramNanos = -1;
+  private boolean sawSkipped;
 
   TrainingSummaries(Path dir, Unroll unroll, int histogramEvery, long seed, int firstEpoch,
       int finalEpoch) {
@@ -60,6 +61,10 @@ final class TrainingSummaries implements AutoCloseable {
     writer.scalar("meta_loss", step, s.metaLoss());
     writer.scalar("final_loss", step, s.finalLoss());
     writer.scalar("meta_gradient_norm", step, s.metaGradientNorm());
+    if (s.skippedSteps() > 0 || sawSkipped) { // only runs that skipped meta-steps get the tag
+      sawSkipped = true;
+      writer.scalar("skipped_meta_steps", step, s.skippedSteps());
+    }
     if (!Double.isNaN(s.validationLoss())) {
       writer.scalar("evaluation/l2l", step, s.validationLoss());
     }
@@ -79,7 +84,7 @@ final class TrainingSummaries implements AutoCloseable {
   }
 
   private void histograms(long step, Unroll unroll) {
-    List<String> names = unroll.ruleGraph().metaParamNames();
+    List<String> names = unroll.metaParamNames();
     List<float[]> values = unroll.metaParamValues();
     for (int i = 0; i < names.size(); i++) {
       writer.histogram(names.get(i), step, values.get(i));
@@ -88,11 +93,16 @@ final class TrainingSummaries implements AutoCloseable {
     // resets theta and the LSTM state, so this probe leaves training untouched.
     Instance instance = unroll.problem().sample(Seeds.random(seed, Seeds.Stream.VALIDATION, 0));
     unroll.reset(instance);
-    Unroll.Probe probe = unroll.probe(instance, 0);
-    writer.histogram("updates_g_t", step, concat(probe.updates()));
-    writer.histogram("optimizee_gradients", step, concat(probe.gradients()));
-    if (!probe.inputs().isEmpty()) {
-      writer.histogram("preprocessed_inputs", step, concat(probe.inputs()));
+    // One set per rule, under its label when there are several (lstm_conv, adam_x1, ...).
+    List<Unroll.Probe> probes = unroll.probes(instance, 0);
+    for (int b = 0; b < probes.size(); b++) {
+      Unroll.Probe probe = probes.get(b);
+      String suffix = probes.size() == 1 ? "" : "/" + unroll.bindings().get(b).label();
+      writer.histogram("updates_g_t" + suffix, step, concat(probe.updates()));
+      writer.histogram("optimizee_gradients" + suffix, step, concat(probe.gradients()));
+      if (!probe.inputs().isEmpty()) {
+        writer.histogram("preprocessed_inputs" + suffix, step, concat(probe.inputs()));
+      }
     }
   }
 

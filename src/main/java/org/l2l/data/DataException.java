@@ -7,7 +7,7 @@ package org.l2l.data;
  * message alone. The message is therefore always one line that names the file (or directory) and
  * says what is wrong, so that no stack trace is needed to understand it.
  */
-public final class DataException extends RuntimeException {
+public final class DataException extends org.l2l.UserError {
 
     private static final long serialVersionUID = 1L;
 

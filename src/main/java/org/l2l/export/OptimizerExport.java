@@ -10,6 +10,7 @@ import java.util.Locale;
 import org.l2l.io.AtomicFiles;
 import org.l2l.io.OptimizerFile;
 import org.l2l.rule.CoordinatewiseLstm;
+import org.l2l.rule.LearnedRule;
 import org.l2l.rule.RuleGraph;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -78,13 +79,18 @@ public final class OptimizerExport {
     }
   }
 
-  /** Builds the update graph of {@code optimizer} in a new graph. */
+  /** Builds the update graph of a one-rule {@code optimizer} in a new graph. */
   public static UpdateGraph buildGraph(OptimizerFile.Loaded optimizer) {
-    CoordinatewiseLstm lstm = new CoordinatewiseLstm(optimizer.config());
+    return buildGraph(optimizer.single());
+  }
+
+  /** Builds the update graph of the learned rule {@code trained} in a new graph. */
+  public static UpdateGraph buildGraph(OptimizerFile.TrainedRule trained) {
+    LearnedRule lstm = trained.rule();
     Graph graph = new Graph();
     try {
       Ops tf = Ops.create(graph);
-      List<Operand<TFloat32>> weights = lstm.constants(tf, optimizer.values());
+      List<Operand<TFloat32>> weights = lstm.constants(tf, trained.values());
       Placeholder<TFloat32> gradient = tf.withName(GRADIENT).placeholder(TFloat32.class,
           Placeholder.shape(Shape.of(-1)));
       Placeholder<TFloat32> state = tf.withName(STATE).placeholder(TFloat32.class,
@@ -101,10 +107,16 @@ public final class OptimizerExport {
     }
   }
 
-  /** Writes the SavedModel of {@code optimizer} into the existing empty folder {@code dir}. */
+  /** Writes the SavedModel of a one-rule {@code optimizer} into the empty folder {@code dir}. */
   public static void writeSavedModel(OptimizerFile.Loaded optimizer, Path dir)
       throws IOException {
-    try (UpdateGraph g = buildGraph(optimizer); Session session = new Session(g.graph())) {
+    writeSavedModel(optimizer.single(), dir);
+  }
+
+  /** Writes the SavedModel of {@code trained} into the existing empty folder {@code dir}. */
+  public static void writeSavedModel(OptimizerFile.TrainedRule trained, Path dir)
+      throws IOException {
+    try (UpdateGraph g = buildGraph(trained); Session session = new Session(g.graph())) {
       SavedModelBundle.exporter(dir.toString()).withSession(session)
           .withSignature(g.signature()).export();
     }
@@ -112,7 +124,10 @@ public final class OptimizerExport {
 
   /**
    * Writes the whole export into {@code out}, atomically: the folder is built as a temporary
-   * sibling and renamed into place, replacing any previous {@code out}.
+   * sibling and renamed into place, replacing any previous {@code out}. One learned rule: its
+   * SavedModel in {@code out}. Several (a run with {@code --rules}): one SavedModel per rule in
+   * {@code out/SCOPE/}, each with its README, and a README in {@code out} that says which
+   * parameter groups each rule updates.
    *
    * @param optimizer the loaded optimizer
    * @param source the {@code .l2lw} file it was read from, copied byte for byte
@@ -121,16 +136,44 @@ public final class OptimizerExport {
       throws IOException {
     byte[] weights = Files.readAllBytes(source);
     AtomicFiles.replaceDirectory(out, dir -> {
-      writeSavedModel(optimizer, dir);
+      if (optimizer.learned().size() == 1) {
+        writeSavedModel(optimizer.single(), dir);
+        Files.writeString(dir.resolve(README), readme(optimizer.single(), optimizer, source));
+      } else {
+        StringBuilder index = new StringBuilder("# Trained learned optimizers (l2l export)\n\n"
+            + "Exported from `" + source + "`: a run with several learned rules (`--rules "
+            + optimizer.rules().flag() + "`). Each folder holds one rule's SavedModel and a "
+            + "README with its signature; feed each the gradient of the parameters of its "
+            + "groups. `optimizer.l2lw` holds every rule's weights.\n\n");
+        for (OptimizerFile.TrainedRule r : optimizer.learned()) {
+          Path sub = dir.resolve(r.scope());
+          Files.createDirectories(sub);
+          writeSavedModel(r, sub);
+          Files.writeString(sub.resolve(README), readme(r, optimizer, source));
+          List<String> groups = new java.util.ArrayList<>();
+          optimizer.rules().assignments().forEach((g, spec) -> {
+            var parsed = org.l2l.rule.RuleMap.parseSpec(g, spec);
+            if (parsed.isLearned() && org.l2l.rule.RuleMap.scopeOf(parsed.learned())
+                .equals(r.scope())) {
+              groups.add(g);
+            }
+          });
+          index.append("- `").append(r.scope()).append("/`: groups ")
+              .append(groups.isEmpty() ? "not named in --rules" : String.join(", ", groups))
+              .append("\n");
+        }
+        Files.writeString(dir.resolve(README), index.toString());
+      }
       Files.write(dir.resolve(OptimizerFile.FILE_NAME), weights);
-      Files.writeString(dir.resolve(README), readme(optimizer, source));
     });
   }
 
-  /** The README written next to the SavedModel, with this optimizer's sizes filled in. */
-  static String readme(OptimizerFile.Loaded optimizer, Path source) {
-    CoordinatewiseLstm.Config c = optimizer.config();
-    int width = new CoordinatewiseLstm(c).packedStateWidth();
+  /** The README written next to a SavedModel, with this rule's sizes filled in. */
+  static String readme(OptimizerFile.TrainedRule trained, OptimizerFile.Loaded optimizer,
+      Path source) {
+    CoordinatewiseLstm rule = (CoordinatewiseLstm) trained.rule();
+    CoordinatewiseLstm.Config c = rule.config();
+    int width = rule.packedStateWidth();
     String metadata = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
         .create().toJson(optimizer.metadata() == null ? new JsonObject() : optimizer.metadata());
     StringBuilder layout = new StringBuilder();
@@ -152,8 +195,8 @@ public final class OptimizerExport {
           one step of the update rule. The weights are constants inside the graph (each
           behind a PlaceholderWithDefault; feed only the signature's inputs).
         - `optimizer.l2lw`: the weights alone in the l2l weights format (magic `L2LW`, uint32
-          version 1, uint32 header length N, N bytes of JSON header, then little-endian float32
-          data; see the project's README, section "The `.l2lw` weights format").
+          version 2 (1 for older files), uint32 header length N, N bytes of JSON header, then little-endian float32
+          data; see the project's docs/formats.md, section "The `.l2lw` weights format").
         - `README.md`: this file.
 
         ## Signature `serving_default` (method `%s`)

@@ -8,7 +8,7 @@ package org.l2l.io;
  * The message is always a single line of the form {@code "<file>: <problem>"} so it can be
  * printed as is.
  */
-public final class FormatException extends RuntimeException {
+public final class FormatException extends org.l2l.UserError {
 
   private static final long serialVersionUID = 1L;
 

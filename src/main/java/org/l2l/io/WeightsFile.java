@@ -39,7 +39,7 @@ import java.util.stream.Collectors;
  * <pre>
  * offset  size  content
  * 0       4     magic, ASCII "L2LW"
- * 4       4     format version, uint32 little-endian (currently 1)
+ * 4       4     format version, uint32 little-endian (currently 2; 1 is read too)
  * 8       4     header length N in bytes, uint32 little-endian
  * 12      N     header, UTF-8 JSON (see below)
  * 12+N    4*F   data: float32 little-endian values of every tensor, concatenated in header
@@ -72,8 +72,13 @@ public final class WeightsFile {
   /** The four bytes every weights file starts with. */
   public static final String MAGIC = "L2LW";
 
-  /** The format version this class writes and the only one it reads. */
-  public static final int VERSION = 1;
+  /**
+   * The format version this class writes. Version 2 has the layout of version 1; what changed is
+   * the metadata of optimizer files, which may hold several learned rules ({@link OptimizerFile}).
+   */
+  public static final int VERSION = 2;
+  /** The oldest version this class reads. */
+  public static final int OLDEST_VERSION = 1;
 
   /** Value of the header's {@code "format"} field. */
   public static final String FORMAT_NAME = "l2l-weights";
@@ -276,9 +281,9 @@ public final class WeightsFile {
           + printable(magic) + "\" (not an l2l weights file)");
     }
     long version = Integer.toUnsignedLong(preamble.getInt());
-    if (version != VERSION) {
+    if (version < OLDEST_VERSION || version > VERSION) {
       throw FormatException.of(file, "unsupported format version " + version
-          + " (this reader supports " + VERSION + ")");
+          + " (this reader supports " + OLDEST_VERSION + " to " + VERSION + ")");
     }
     long headerBytes = Integer.toUnsignedLong(preamble.getInt());
     if (headerBytes > MAX_HEADER_BYTES) {

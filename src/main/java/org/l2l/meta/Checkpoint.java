@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import org.l2l.io.AtomicFiles;
 import org.l2l.io.FormatException;
 import org.l2l.io.OptimizerFile;
-import org.l2l.rule.CoordinatewiseLstm;
+import java.util.ArrayList;
+import java.util.List;
+import org.l2l.rule.LearnedRule;
+import org.l2l.rule.RuleMap;
 import org.tensorflow.exceptions.TensorFlowException;
 
 /**
@@ -50,7 +53,7 @@ public final class Checkpoint {
   private Checkpoint() {}
 
   /** Writes a checkpoint of {@code unroll} into {@code folder}, replacing it atomically. */
-  public static void save(Path folder, Unroll unroll, CoordinatewiseLstm rule, State state,
+  public static void save(Path folder, Unroll unroll, RuleMap rules, State state,
       JsonObject optimizerMetadata) throws IOException {
     java.util.List<float[]> phi = unroll.metaParamValues();
     AtomicFiles.replaceDirectory(folder, tmp -> {
@@ -59,7 +62,8 @@ public final class Checkpoint {
       } catch (TensorFlowException e) {
         throw new IOException("TensorFlow could not write the checkpoint: " + firstLine(e), e);
       }
-      OptimizerFile.write(tmp.resolve(OptimizerFile.FILE_NAME), rule, phi, optimizerMetadata);
+      OptimizerFile.write(tmp.resolve(OptimizerFile.FILE_NAME), rules, learned(unroll), phi,
+          optimizerMetadata);
       JsonObject o = new JsonObject();
       o.addProperty("format", FORMAT);
       o.addProperty("epoch", state.epoch());
@@ -73,9 +77,21 @@ public final class Checkpoint {
     });
   }
 
+  /** The learned rules of an unroll, in the order of its meta-parameters. */
+  public static List<LearnedRule> learned(Unroll unroll) {
+    List<LearnedRule> out = new ArrayList<>();
+    for (RuleMap.Binding b : unroll.bindings()) {
+      if (b.rule() instanceof LearnedRule l) {
+        out.add(l);
+      }
+    }
+    return out;
+  }
+
   /**
-   * Reads a checkpoint's state and checks that it belongs to a run of {@code identity}; nothing
-   * is changed. Errors are one-line {@link FormatException}s naming the folder.
+   * Reads a checkpoint's state and checks that it belongs to a run of {@code identity} (format 1
+   * identities converted, {@link RunConfig#identityOf}); nothing is changed. Errors are one-line
+   * {@link FormatException}s naming the folder.
    */
   public static State read(Path folder, JsonObject identity) {
     if (!Files.isDirectory(folder)) {
@@ -92,7 +108,7 @@ public final class Checkpoint {
       throw FormatException.of(folder.resolve(STATE), "not a checkpoint state of format "
           + FORMAT);
     }
-    JsonObject saved = o.getAsJsonObject("identity");
+    JsonObject saved = RunConfig.identityOf(o.getAsJsonObject("identity"), folder.resolve(STATE));
     if (!saved.equals(identity)) {
       throw FormatException.of(folder, "incompatible checkpoint: it was written for "
           + Configs.differences(saved, identity, "checkpoint", "run"));
@@ -112,7 +128,7 @@ public final class Checkpoint {
       throw FormatException.of(folder.resolve(STATE), "not a checkpoint state of format "
           + FORMAT);
     }
-    return o.getAsJsonObject("identity");
+    return RunConfig.identityOf(o.getAsJsonObject("identity"), folder.resolve(STATE));
   }
 
   /** state.json of the checkpoint in {@code folder} as JSON; unreadable is a FormatException. */

@@ -31,6 +31,9 @@ public final class Figure2 {
         default -> "optimizee_f";
       };
     }
+    if (top.startsWith("lstm_") || top.matches("(sgd|nag|rmsprop|adam)_.+")) { // --rules
+      return "phi_lstm_weights";
+    }
     return switch (top) {
       case "optimizee" -> "optimizee_f";
       case "lstm", "learning_rate" -> "phi_lstm_weights";

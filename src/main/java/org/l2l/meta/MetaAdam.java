@@ -6,6 +6,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -21,7 +22,7 @@ import org.tensorflow.types.TFloat32;
 public final class MetaAdam {
 
   /** The official code's meta learning rate. */
-  public static final double LEARNING_RATE_DEFAULT = 0.001;
+  public static final double LEARNING_RATE_DEFAULT = TrainConfig.META_LEARNING_RATE_DEFAULT;
   /** Adam's usual beta1. */
   public static final double BETA1 = 0.9;
   /** Adam's usual beta2. */
@@ -57,9 +58,20 @@ public final class MetaAdam {
    */
   public Op apply(Ops tf, List<Operand<TFloat32>> grads, List<Variable<TFloat32>> params,
       List<String> names) {
+    return apply(tf, grads, params, names, null);
+  }
+
+  /**
+   * As {@link #apply(Ops, List, List, List)}, but only where {@code ok} is true: otherwise every
+   * parameter, moment and the step counter keep their values (the assignments write back what
+   * they read), so a bad meta-step leaves no trace. {@code ok} null applies always.
+   */
+  public Op apply(Ops tf, List<Operand<TFloat32>> grads, List<Variable<TFloat32>> params,
+      List<String> names, Operand<TBool> ok) {
     Ops slotScope = tf.withSubScope("slots");
     Variable<TFloat32> t = slotScope.withName("t").variable(tf.constant(0f));
     Operand<TFloat32> tNext = tf.math.add(t, tf.constant(1f));
+    // The step size uses t + 1 whether or not the step is taken; only the assignments choose.
     Operand<TFloat32> one = tf.constant(1f);
     Operand<TFloat32> stepSize = tf.withName("step_size").math.div(
         tf.math.mul(tf.constant((float) learningRate),
@@ -95,14 +107,20 @@ public final class MetaAdam {
           tf.math.mul(tf.constant((float) (1 - BETA2)), tf.math.square(g)));
       Operand<TFloat32> delta = tf.math.mul(stepSize,
           tf.math.div(mNext, tf.math.add(tf.math.sqrt(vNext), tf.constant((float) EPSILON))));
-      assigns.add(after.assign(m, mNext));
-      assigns.add(after.assign(v, vNext));
-      assigns.add(after.assign(p, tf.math.sub(p, delta)));
+      assigns.add(after.assign(m, choose(tf, ok, mNext, m)));
+      assigns.add(after.assign(v, choose(tf, ok, vNext, v)));
+      assigns.add(after.assign(p, choose(tf, ok, tf.math.sub(p, delta), p)));
     }
     slots.add(t);
     slotNames.add("t");
     // The counter moves last, after every read of it has been used.
-    Op tAssign = tf.withControlDependencies(assigns).assign(t, tNext);
+    Op tAssign = tf.withControlDependencies(assigns).assign(t, choose(tf, ok, tNext, t));
     return tf.withControlDependencies(List.of(tAssign)).withName("apply").noOp();
+  }
+
+  /** {@code next} where {@code ok} (or always, if null), else {@code current}. */
+  private static Operand<TFloat32> choose(Ops tf, Operand<TBool> ok, Operand<TFloat32> next,
+      Operand<TFloat32> current) {
+    return ok == null ? next : tf.select(ok, next, current);
   }
 }

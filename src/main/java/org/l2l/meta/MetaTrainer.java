@@ -14,12 +14,41 @@ import org.l2l.rule.UpdateRule;
  */
 public final class MetaTrainer {
 
-  /** Settings of one meta-training run. */
+  /**
+   * Settings of one meta-training run.
+   *
+   * @param maxBadSteps stop after this many meta-steps in a row were skipped for a non-finite
+   *     meta-loss or meta-gradient
+   */
   public record Settings(int epochs, int numSteps, int unrollLength, int evalEvery,
-      int evalInstances, long seed, Unroll.Options unrollOptions) {}
+      int evalInstances, long seed, Unroll.Options unrollOptions, int maxBadSteps) {}
+
+  /**
+   * Meta-training diverged: {@code count} meta-steps in a row had a non-finite meta-loss or
+   * meta-gradient, the last in unroll {@code unroll} of epoch {@code epoch}. Every skipped step
+   * left phi and the meta-optimizer untouched.
+   */
+  public static final class Diverged extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final int epoch;
+
+    Diverged(int epoch, int unroll, int count) {
+      super(count + " meta-steps in a row had a non-finite meta-loss or meta-gradient (the last "
+          + "in epoch " + epoch + ", unroll " + (unroll + 1) + ")");
+      this.epoch = epoch;
+    }
+
+    /** The epoch in which training stopped (not completed). */
+    public int epoch() {
+      return epoch;
+    }
+  }
 
   /** Receives the results of meta-training as they come. */
   public interface Listener {
+    /** Called when a meta-step was skipped (phi untouched), before the epoch ends. */
+    default void metaStepSkipped(int epoch, int unroll, Unroll.Result result) {}
+
     /** Called after every epoch, evaluated or not. */
     void epochDone(EpochStats stats, Unroll unroll);
 
@@ -40,20 +69,33 @@ public final class MetaTrainer {
    *
    * @param bestSoFar best validation loss of earlier epochs (+infinity at the start)
    * @return the last epoch completed (less than {@code settings.epochs()} if stopped)
+   * @throws Diverged after {@code settings.maxBadSteps()} skipped meta-steps in a row
    */
   public static int train(Unroll unroll, Settings settings, int firstEpoch, double bestSoFar,
       Listener listener) {
     Problem problem = unroll.problem();
     int unrolls = settings.numSteps() / settings.unrollLength();
     double best = bestSoFar;
+    int badInARow = 0;
     for (int epoch = firstEpoch; epoch <= settings.epochs(); epoch++) {
       Instance instance = problem.sample(Seeds.random(settings.seed(), Seeds.Stream.TRAIN, epoch));
       unroll.reset(instance);
       double metaLoss = 0;
       double norm = 0;
       double finalLoss = Double.NaN;
+      int skipped = 0;
       for (int k = 0; k < unrolls; k++) {
         Unroll.Result r = unroll.train(instance, k);
+        if (r.skipped()) {
+          skipped++;
+          badInARow++;
+          listener.metaStepSkipped(epoch, k, r);
+          if (badInARow >= settings.maxBadSteps()) {
+            throw new Diverged(epoch, k, badInARow);
+          }
+        } else {
+          badInARow = 0;
+        }
         metaLoss += r.metaLoss();
         norm += r.metaGradientNorm();
         finalLoss = r.finalLoss();
@@ -66,7 +108,7 @@ public final class MetaTrainer {
         validation = Evaluator.mean(losses, settings.numSteps());
       }
       EpochStats stats = new EpochStats(epoch, metaLoss / unrolls, finalLoss, norm / unrolls,
-          validation);
+          validation, skipped);
       if (evaluate && validation < best) {
         best = validation;
         listener.newBest(stats, unroll);
@@ -82,5 +124,11 @@ public final class MetaTrainer {
   /** Builds the unroll for meta-training {@code rule} on {@code problem}. */
   public static Unroll build(Problem problem, UpdateRule rule, Settings settings) {
     return new Unroll(problem, rule, settings.unrollOptions());
+  }
+
+  /** Builds the unroll for meta-training the rules of {@code bindings} on {@code problem}. */
+  public static Unroll build(Problem problem, java.util.List<org.l2l.rule.RuleMap.Binding>
+      bindings, Settings settings) {
+    return new Unroll(problem, bindings, settings.unrollOptions());
   }
 }

@@ -8,6 +8,7 @@ import org.l2l.problem.ParamSpec;
 import org.l2l.problem.Problem;
 import org.l2l.problem.ProblemGraph;
 import org.l2l.rule.RuleGraph;
+import org.l2l.rule.RuleMap;
 import org.l2l.rule.UpdateRule;
 import org.l2l.tf.SecondOrderGradients;
 import org.l2l.tf.Tensors;
@@ -22,6 +23,7 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -72,8 +74,13 @@ public final class Unroll implements AutoCloseable {
     }
   }
 
-  /** What one unroll produced. */
-  public record Result(float[] losses, float metaLoss, float metaGradientNorm) {
+  /**
+   * What one unroll produced.
+   *
+   * @param skipped the meta-step was skipped because the meta-loss or the meta-gradient was not
+   *     finite (phi and the meta-optimizer's state kept their values); false without a meta-step
+   */
+  public record Result(float[] losses, float metaLoss, float metaGradientNorm, boolean skipped) {
     /** The loss after the last step of the unroll. */
     public float finalLoss() {
       return losses[losses.length - 1];
@@ -81,15 +88,18 @@ public final class Unroll implements AutoCloseable {
   }
 
   private final Problem problem;
-  private final UpdateRule rule;
+  private final List<RuleMap.Binding> bindings;
   private final Options options;
   private final Graph graph;
   private final Session session;
   private final ProblemGraph problemGraph;
-  private final RuleGraph ruleGraph;
-  private final Variable<TFloat32> theta;
-  private final List<Variable<TFloat32>> state = new ArrayList<>();
-  private final Placeholder<TFloat32> theta0;
+  /** Per binding: its rule graph, carried theta and state; spec-order offsets of its params. */
+  private final List<RuleGraph> ruleGraphs = new ArrayList<>();
+  private final List<Variable<TFloat32>> thetas = new ArrayList<>();
+  private final List<List<Variable<TFloat32>>> states = new ArrayList<>();
+  private final List<Placeholder<TFloat32>> theta0s = new ArrayList<>();
+  private final List<Variable<TFloat32>> metaParams = new ArrayList<>();
+  private final List<String> metaParamNames = new ArrayList<>();
   private final Op resetOp;
   private final Operand<TFloat32> losses;
   private final Operand<TFloat32> metaLoss;
@@ -100,76 +110,128 @@ public final class Unroll implements AutoCloseable {
   private final List<Placeholder<TFloat32>> loadInputs = new ArrayList<>();
   private Op loadOp;
   private Float learningRateOverride;
-  private final List<Operand<TFloat32>> stepGradients = new ArrayList<>();
+  /** Per binding, per step. */
+  private final List<List<Operand<TFloat32>>> stepGradients = new ArrayList<>();
+  private final List<List<Operand<TFloat32>>> stepUpdates = new ArrayList<>();
+  private final List<List<Operand<TFloat32>>> stepInputs = new ArrayList<>();
   private final List<Operand<TFloat32>> metaGradients = new ArrayList<>();
-  private final List<Operand<TFloat32>> stepUpdates = new ArrayList<>();
-  private final List<Operand<TFloat32>> stepInputs = new ArrayList<>();
 
   /** Builds the graph for {@code problem} optimized by {@code rule} and opens a session on it. */
   public Unroll(Problem problem, UpdateRule rule, Options options) {
+    this(problem, RuleMap.all(problem.params(), rule), options);
+  }
+
+  /**
+   * Builds the graph for {@code problem}, each binding's rule updating its parameters, and opens
+   * a session on it. With one binding the graph is the single-rule graph (same variable names).
+   */
+  public Unroll(Problem problem, List<RuleMap.Binding> bindings, Options options) {
     if (options.unrollLength() < 1) {
       throw new IllegalArgumentException("unroll length must be positive");
     }
+    if (bindings.isEmpty()) {
+      throw new IllegalArgumentException("no rule");
+    }
     this.problem = problem;
-    this.rule = rule;
+    this.bindings = List.copyOf(bindings);
     this.options = options;
     if (options.secondDerivatives()) {
       SecondOrderGradients.register();
     }
     this.graph = new Graph();
     Ops tf = Ops.create(graph);
-    long n = problem.numCoordinates();
     int length = options.unrollLength();
+    boolean single = bindings.size() == 1;
+    List<ParamSpec> specs = problem.params();
 
     problemGraph = problem.build(tf.withSubScope("optimizee"), length);
-    ruleGraph = rule.build(tf, n, Seeds.random(options.seed(), Seeds.Stream.INIT, 0));
+    int learnedIndex = 0;
+    for (RuleMap.Binding b : bindings) {
+      // Each learned rule draws its initial weights from its own stream; the first one's is the
+      // single-rule stream, so a one-rule run starts where it always did.
+      long index = b.learned() ? learnedIndex++ : 0;
+      Ops ruleScope = single || b.learned() ? tf : tf.withSubScope(b.label());
+      RuleGraph rg = b.rule().build(ruleScope, size(b),
+          Seeds.random(options.seed(), Seeds.Stream.INIT, index));
+      ruleGraphs.add(rg);
+      metaParams.addAll(rg.metaParams());
+      metaParamNames.addAll(rg.metaParamNames());
+    }
 
     // Optimizee parameters and optimizer state, carried across unrolls (not trainable).
     Ops carried = tf.withSubScope("carried");
-    theta = carried.withName("theta").variable(carried.zeros(carried.constant(new long[] {n}),
-        TFloat32.class));
-    List<Shape> stateShapes = ruleGraph.stateShapes();
-    for (int i = 0; i < stateShapes.size(); i++) {
-      state.add(carried.withName("state" + i).variable(
-          carried.zeros(carried.constant(stateShapes.get(i).asArray()), TFloat32.class)));
+    for (int b = 0; b < bindings.size(); b++) {
+      String suffix = single ? "" : "_" + bindings.get(b).label();
+      long n = size(bindings.get(b));
+      thetas.add(carried.withName("theta" + suffix).variable(
+          carried.zeros(carried.constant(new long[] {n}), TFloat32.class)));
+      List<Shape> stateShapes = ruleGraphs.get(b).stateShapes();
+      List<Variable<TFloat32>> st = new ArrayList<>();
+      for (int i = 0; i < stateShapes.size(); i++) {
+        st.add(carried.withName("state" + (single ? "" : suffix + "_") + i).variable(
+            carried.zeros(carried.constant(stateShapes.get(i).asArray()), TFloat32.class)));
+      }
+      states.add(st);
     }
 
     // Reset: a new instance starts at its theta_0 with zero optimizer state.
     Ops reset = tf.withSubScope("reset");
-    theta0 = reset.withName("theta0").placeholder(TFloat32.class,
-        Placeholder.shape(Shape.of(n)));
     List<Op> resets = new ArrayList<>();
-    resets.add(reset.assign(theta, theta0));
-    for (Variable<TFloat32> s : state) {
-      resets.add(reset.assign(s, reset.zerosLike(s)));
+    for (int b = 0; b < bindings.size(); b++) {
+      String suffix = single ? "" : "_" + bindings.get(b).label();
+      Placeholder<TFloat32> t0 = reset.withName("theta0" + suffix).placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(size(bindings.get(b)))));
+      theta0s.add(t0);
+      resets.add(reset.assign(thetas.get(b), t0));
+      for (Variable<TFloat32> s : states.get(b)) {
+        resets.add(reset.assign(s, reset.zerosLike(s)));
+      }
     }
     resetOp = reset.withControlDependencies(resets).withName("reset").noOp();
 
     // The unrolled steps.
-    Operand<TFloat32> thetaT = carried.withName("theta_read").identity(theta);
-    List<Operand<TFloat32>> stateT = new ArrayList<>(state);
+    List<Operand<TFloat32>> thetaT = new ArrayList<>();
+    List<List<Operand<TFloat32>>> stateT = new ArrayList<>();
+    for (int b = 0; b < bindings.size(); b++) {
+      String suffix = single ? "" : "_" + bindings.get(b).label();
+      thetaT.add(carried.withName("theta_read" + suffix).identity(thetas.get(b)));
+      stateT.add(new ArrayList<>(states.get(b)));
+      stepGradients.add(new ArrayList<>());
+      stepUpdates.add(new ArrayList<>());
+      stepInputs.add(new ArrayList<>());
+    }
     List<Operand<TFloat32>> stepLosses = new ArrayList<>();
     for (int t = 0; t < length; t++) {
       Ops step = tf.withSubScope("step_" + t);
       Ops fScope = step.withSubScope("f");
-      Operand<TFloat32> f = problemGraph.loss(fScope, splitParams(fScope, thetaT), t);
+      Operand<TFloat32> f = problemGraph.loss(fScope, params(fScope, thetaT), t);
       stepLosses.add(f);
       Ops gradScope = step.withSubScope("gradient");
-      Operand<TFloat32> grad = gradScope.gradients(f, List.of(thetaT)).dy(0);
-      if (!options.secondDerivatives()) {
-        grad = gradScope.withName("stop").stopGradient(grad);
+      var dy = gradScope.gradients(f, thetaT);
+      Ops m = step.withSubScope("m");
+      Ops update = step.withSubScope("update");
+      List<Operand<TFloat32>> nextTheta = new ArrayList<>();
+      for (int b = 0; b < bindings.size(); b++) {
+        Operand<TFloat32> grad = dy.dy(b);
+        if (!options.secondDerivatives()) {
+          grad = gradScope.withName(single ? "stop" : "stop_" + bindings.get(b).label())
+              .stopGradient(grad);
+        }
+        stepGradients.get(b).add(grad);
+        RuleGraph.Step u = ruleGraphs.get(b).step(single ? m
+            : m.withSubScope(bindings.get(b).label()), grad, stateT.get(b));
+        stepUpdates.get(b).add(u.update());
+        if (u.preprocessed() != null) {
+          stepInputs.get(b).add(u.preprocessed());
+        }
+        nextTheta.add(update.withName(single ? "theta" : "theta_" + bindings.get(b).label())
+            .math.add(thetaT.get(b), u.update()));
+        stateT.set(b, u.state());
       }
-      stepGradients.add(grad);
-      RuleGraph.Step update = ruleGraph.step(step.withSubScope("m"), grad, stateT);
-      stepUpdates.add(update.update());
-      if (update.preprocessed() != null) {
-        stepInputs.add(update.preprocessed());
-      }
-      thetaT = step.withSubScope("update").withName("theta").math.add(thetaT, update.update());
-      stateT = update.state();
+      thetaT = nextTheta;
     }
     Ops last = tf.withSubScope("step_" + length).withSubScope("f");
-    stepLosses.add(problemGraph.loss(last, splitParams(last, thetaT), length));
+    stepLosses.add(problemGraph.loss(last, params(last, thetaT), length));
 
     Ops meta = tf.withSubScope("meta_loss");
     losses = meta.withName("losses").stack(stepLosses);
@@ -185,13 +247,12 @@ public final class Unroll implements AutoCloseable {
     carryOp = buildCarry(tf.withSubScope("carry"), thetaT, stateT, List.of((Op) losses));
 
     if (options.metaLearningRate() > 0) {
-      if (ruleGraph.metaParams().isEmpty()) {
-        throw new IllegalArgumentException("rule " + rule.name() + " has nothing to meta-train");
+      if (metaParams.isEmpty()) {
+        throw new IllegalArgumentException("no learned rule: nothing to meta-train");
       }
       Ops mo = tf.withSubScope("meta_optimizer");
       List<Operand<TFloat32>> grads = new ArrayList<>();
-      for (Operand<?> g : mo.withSubScope("gradients").gradients(metaLoss,
-          ruleGraph.metaParams())) {
+      for (Operand<?> g : mo.withSubScope("gradients").gradients(metaLoss, metaParams)) {
         @SuppressWarnings("unchecked")
         Operand<TFloat32> gf = (Operand<TFloat32>) g;
         grads.add(gf);
@@ -211,26 +272,35 @@ public final class Unroll implements AutoCloseable {
         }
         grads = clipped;
       }
+      // A non-finite meta-loss or meta-gradient skips the meta-step: phi and Adam's state keep
+      // their values (Java reads the same two numbers to count the skip).
+      Operand<TBool> finite = mo.withName("finite").math.logicalAnd(
+          mo.math.isFinite(metaLoss), mo.math.isFinite(metaGradientNorm));
       metaAdam = new MetaAdam(options.metaLearningRate());
-      Op apply = metaAdam.apply(mo, grads, ruleGraph.metaParams(), ruleGraph.metaParamNames());
+      Op apply = metaAdam.apply(mo, grads, metaParams, metaParamNames, finite);
       // The carried values are written only after the meta-step has read everything it needs.
       trainOp = buildCarry(tf.withSubScope("carry_after_meta_step"), thetaT, stateT,
           List.of(apply, (Op) losses));
     }
 
-    if (!ruleGraph.metaParams().isEmpty()) {
+    if (!metaParams.isEmpty()) {
       Ops load = tf.withSubScope("load");
       List<Op> assigns = new ArrayList<>();
-      List<Variable<TFloat32>> params = ruleGraph.metaParams();
-      for (int i = 0; i < params.size(); i++) {
+      for (int i = 0; i < metaParams.size(); i++) {
         Placeholder<TFloat32> in = load.withName("value" + i).placeholder(TFloat32.class,
-            Placeholder.shape(params.get(i).shape()));
+            Placeholder.shape(metaParams.get(i).shape()));
         loadInputs.add(in);
-        assigns.add(load.assign(params.get(i), in));
+        assigns.add(load.assign(metaParams.get(i), in));
       }
       loadOp = load.withControlDependencies(assigns).withName("load").noOp();
     }
     session = new Session(graph, sessionConfig(options.threads()));
+  }
+
+  /** Coordinates of a binding. */
+  private long size(RuleMap.Binding b) {
+    List<ParamSpec> specs = problem.params();
+    return b.params().stream().mapToLong(i -> specs.get(i).size()).sum();
   }
 
   private static long[] allAxes(Operand<?> x) {
@@ -242,20 +312,38 @@ public final class Unroll implements AutoCloseable {
     return axes;
   }
 
-  private Op buildCarry(Ops tf, Operand<TFloat32> thetaT, List<Operand<TFloat32>> stateT,
-      List<Op> after) {
+  private Op buildCarry(Ops tf, List<Operand<TFloat32>> thetaT,
+      List<List<Operand<TFloat32>>> stateT, List<Op> after) {
     Ops ordered = tf.withControlDependencies(after);
     List<Op> assigns = new ArrayList<>();
-    assigns.add(ordered.assign(theta, thetaT));
-    for (int i = 0; i < state.size(); i++) {
-      assigns.add(ordered.assign(state.get(i), stateT.get(i)));
+    for (int b = 0; b < thetas.size(); b++) {
+      assigns.add(ordered.assign(thetas.get(b), thetaT.get(b)));
+      for (int i = 0; i < states.get(b).size(); i++) {
+        assigns.add(ordered.assign(states.get(b).get(i), stateT.get(b).get(i)));
+      }
     }
     return tf.withControlDependencies(assigns).withName("done").noOp();
   }
 
-  /** Splits the flat coordinate vector into the problem's parameter tensors. */
-  private List<Operand<TFloat32>> splitParams(Ops tf, Operand<TFloat32> flat) {
+  /** The problem's parameter tensors, in spec order, from each binding's flat vector. */
+  private List<Operand<TFloat32>> params(Ops tf, List<Operand<TFloat32>> flats) {
     List<ParamSpec> specs = problem.params();
+    List<Operand<TFloat32>> params = new ArrayList<>(java.util.Collections.nCopies(specs.size(),
+        (Operand<TFloat32>) null));
+    for (int b = 0; b < bindings.size(); b++) {
+      List<Integer> idx = bindings.get(b).params();
+      List<ParamSpec> own = idx.stream().map(specs::get).toList();
+      List<Operand<TFloat32>> split = splitParams(tf, flats.get(b), own);
+      for (int k = 0; k < idx.size(); k++) {
+        params.set(idx.get(k), split.get(k));
+      }
+    }
+    return params;
+  }
+
+  /** Splits a flat coordinate vector into the given parameter tensors. */
+  private static List<Operand<TFloat32>> splitParams(Ops tf, Operand<TFloat32> flat,
+      List<ParamSpec> specs) {
     if (specs.size() == 1) {
       return List.of(tf.reshape(flat, tf.constant(specs.get(0).shape())));
     }
@@ -279,9 +367,42 @@ public final class Unroll implements AutoCloseable {
   /** Starts a new instance: theta = theta_0, optimizer state zero. */
   public void reset(Instance instance) {
     float[] init = instance.initialTheta();
-    try (TFloat32 t = Tensors.floats(init, init.length)) {
-      session.runner().feed(theta0, t).addTarget(resetOp).run();
+    List<Tensor> owned = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      for (int b = 0; b < bindings.size(); b++) {
+        float[] part = bindings.size() == 1 ? init : gather(init, b);
+        TFloat32 t = Tensors.floats(part, part.length);
+        owned.add(t);
+        runner.feed(theta0s.get(b), t);
+      }
+      runner.addTarget(resetOp).run();
+    } finally {
+      owned.forEach(Tensor::close);
     }
+  }
+
+  /** Offsets in the spec-order flat vector of every parameter. */
+  private long[] offsets() {
+    List<ParamSpec> specs = problem.params();
+    long[] offsets = new long[specs.size() + 1];
+    for (int i = 0; i < specs.size(); i++) {
+      offsets[i + 1] = offsets[i] + specs.get(i).size();
+    }
+    return offsets;
+  }
+
+  /** Binding b's coordinates out of a spec-order flat vector. */
+  private float[] gather(float[] flat, int b) {
+    long[] offsets = offsets();
+    float[] out = new float[(int) size(bindings.get(b))];
+    int at = 0;
+    for (int i : bindings.get(b).params()) {
+      int len = (int) (offsets[i + 1] - offsets[i]);
+      System.arraycopy(flat, (int) offsets[i], out, at, len);
+      at += len;
+    }
+    return out;
   }
 
   /** Runs one unroll with a meta-step on phi; returns the losses and meta-loss. */
@@ -319,10 +440,14 @@ public final class Unroll implements AutoCloseable {
     try {
       Session.Runner runner = session.runner();
       problemGraph.feed(runner, instance, unrollIndex, owned);
-      if (learningRateOverride != null && ruleGraph.learningRate() != null) {
-        TFloat32 lr = Tensors.scalar(learningRateOverride);
-        owned.add(lr);
-        runner.feed(ruleGraph.learningRate(), lr);
+      if (learningRateOverride != null) {
+        for (RuleGraph rg : ruleGraphs) {
+          if (rg.learningRate() != null) {
+            TFloat32 lr = Tensors.scalar(learningRateOverride);
+            owned.add(lr);
+            runner.feed(rg.learningRate(), lr);
+          }
+        }
       }
       runner.fetch(losses).fetch(metaLoss);
       if (metaStep) {
@@ -342,7 +467,7 @@ public final class Unroll implements AutoCloseable {
         float[] l = Tensors.toArray(out.get(0));
         float ml = Tensors.toScalar(out.get(1));
         float norm = metaStep ? Tensors.toScalar(out.get(2)) : Float.NaN;
-        return new Result(l, ml, norm);
+        return new Result(l, ml, norm, metaStep && !(Float.isFinite(ml) && Float.isFinite(norm)));
       }
     } finally {
       owned.forEach(Tensor::close);
@@ -354,7 +479,7 @@ public final class Unroll implements AutoCloseable {
    * changing any variable: for inspection and tests.
    */
   public List<float[]> optimizeeGradients(Instance instance, int unrollIndex) {
-    return fetchWithFeeds(instance, unrollIndex, stepGradients);
+    return perStep(fetchWithFeeds(instance, unrollIndex, flatten(stepGradients)));
   }
 
   /** What one unroll's steps computed, for histograms: gradients, updates, preprocessed inputs. */
@@ -365,12 +490,68 @@ public final class Unroll implements AutoCloseable {
    * step's optimizee gradient, update g_t and preprocessed input (empty for baselines).
    */
   public Probe probe(Instance instance, int unrollIndex) {
-    List<Operand<TFloat32>> fetches = new ArrayList<>(stepGradients);
-    fetches.addAll(stepUpdates);
-    fetches.addAll(stepInputs);
+    return probes(instance, unrollIndex).stream().reduce((a, b) -> new Probe(
+        concat(a.gradients(), b.gradients()), concat(a.updates(), b.updates()),
+        concat(a.inputs(), b.inputs()))).orElseThrow();
+  }
+
+  /**
+   * As {@link #probe}, one probe per binding ({@link #bindings()} order), without changing any
+   * variable.
+   */
+  public List<Probe> probes(Instance instance, int unrollIndex) {
+    List<Operand<TFloat32>> fetches = new ArrayList<>();
+    for (int b = 0; b < bindings.size(); b++) {
+      fetches.addAll(stepGradients.get(b));
+      fetches.addAll(stepUpdates.get(b));
+      fetches.addAll(stepInputs.get(b));
+    }
     List<float[]> all = fetchWithFeeds(instance, unrollIndex, fetches);
-    int u = stepGradients.size();
-    return new Probe(all.subList(0, u), all.subList(u, 2 * u), all.subList(2 * u, all.size()));
+    List<Probe> out = new ArrayList<>();
+    int at = 0;
+    for (int b = 0; b < bindings.size(); b++) {
+      int u = stepGradients.get(b).size();
+      int in = stepInputs.get(b).size();
+      out.add(new Probe(all.subList(at, at + u), all.subList(at + u, at + 2 * u),
+          all.subList(at + 2 * u, at + 2 * u + in)));
+      at += 2 * u + in;
+    }
+    return out;
+  }
+
+  /** Per step, the bindings' arrays joined (binding order); a single binding's as they are. */
+  private static List<float[]> concat(List<float[]> a, List<float[]> b) {
+    if (b.isEmpty()) {
+      return a;
+    }
+    if (a.isEmpty()) {
+      return b;
+    }
+    List<float[]> out = new ArrayList<>();
+    for (int t = 0; t < a.size(); t++) {
+      float[] x = a.get(t);
+      float[] y = b.get(t);
+      float[] z = java.util.Arrays.copyOf(x, x.length + y.length);
+      System.arraycopy(y, 0, z, x.length, y.length);
+      out.add(z);
+    }
+    return out;
+  }
+
+  private static List<Operand<TFloat32>> flatten(List<List<Operand<TFloat32>>> perBinding) {
+    List<Operand<TFloat32>> out = new ArrayList<>();
+    perBinding.forEach(out::addAll);
+    return out;
+  }
+
+  /** Fetched [binding][step] values joined per step, in binding order. */
+  private List<float[]> perStep(List<float[]> fetched) {
+    int steps = stepGradients.get(0).size();
+    List<float[]> out = fetched.subList(0, steps);
+    for (int b = 1; b < bindings.size(); b++) {
+      out = concat(out, fetched.subList(b * steps, (b + 1) * steps));
+    }
+    return out;
   }
 
   /**
@@ -410,7 +591,7 @@ public final class Unroll implements AutoCloseable {
 
   /** The current values of the meta-parameters phi, in the rule's order. */
   public List<float[]> metaParamValues() {
-    return fetchAll(ruleGraph.metaParams());
+    return fetchAll(metaParams);
   }
 
   /** The meta-optimizer's slot values (Adam's m, v and step), in {@link MetaAdam#slots()} order. */
@@ -418,9 +599,23 @@ public final class Unroll implements AutoCloseable {
     return metaAdam == null ? List.of() : fetchAll(metaAdam.slots());
   }
 
-  /** Current optimizee parameters theta (flat). */
+  /** Current optimizee parameters theta (flat, in the problem's parameter order). */
   public float[] theta() {
-    return fetchAll(List.of(theta)).get(0);
+    List<float[]> parts = fetchAll(thetas);
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    long[] offsets = offsets();
+    float[] flat = new float[(int) offsets[offsets.length - 1]];
+    for (int b = 0; b < bindings.size(); b++) {
+      int at = 0;
+      for (int i : bindings.get(b).params()) {
+        int len = (int) (offsets[i + 1] - offsets[i]);
+        System.arraycopy(parts.get(b), at, flat, (int) offsets[i], len);
+        at += len;
+      }
+    }
+    return flat;
   }
 
   private List<float[]> fetchAll(List<Variable<TFloat32>> vars) {
@@ -440,7 +635,7 @@ public final class Unroll implements AutoCloseable {
 
   /** Overwrites the meta-parameters phi with {@code values}, in the rule's order. */
   public void setMetaParamValues(List<float[]> values) {
-    List<Variable<TFloat32>> params = ruleGraph.metaParams();
+    List<Variable<TFloat32>> params = metaParams;
     if (values.size() != params.size()) {
       throw new IllegalArgumentException("expected " + params.size() + " tensors, got "
           + values.size());
@@ -459,9 +654,14 @@ public final class Unroll implements AutoCloseable {
     }
   }
 
-  /** The rule's graph (meta-parameter names and shapes). */
-  public RuleGraph ruleGraph() {
-    return ruleGraph;
+  /** Names of the meta-parameters phi of every learned rule, in {@link #metaParamValues} order. */
+  public List<String> metaParamNames() {
+    return java.util.Collections.unmodifiableList(metaParamNames);
+  }
+
+  /** Which rule updates which parameters. */
+  public List<RuleMap.Binding> bindings() {
+    return bindings;
   }
 
   /** The graph, for TensorBoard and export. */
@@ -484,9 +684,9 @@ public final class Unroll implements AutoCloseable {
     return problem;
   }
 
-  /** The rule this unroll applies. */
+  /** The rule of the first binding (the only one in a single-rule unroll). */
   public UpdateRule rule() {
-    return rule;
+    return bindings.get(0).rule();
   }
 
   @Override

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.l2l.io.OptimizerFile;
-import org.l2l.rule.CoordinatewiseLstm;
+import org.l2l.rule.LearnedRule;
 import org.l2l.rule.RuleGraph;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
@@ -58,7 +58,7 @@ public final class LearnedOptimizer extends Optimizer {
   /** Name of the slot holding a variable's LSTM state. */
   public static final String STATE_SLOT = "lstm_state";
 
-  private final CoordinatewiseLstm lstm;
+  private final LearnedRule lstm;
   private final Ops scope;
   private final List<Operand<TFloat32>> weights;
   /** Per variable (by op name): its scope for slot and step ops, and its state slot. */
@@ -82,10 +82,18 @@ public final class LearnedOptimizer extends Optimizer {
    * if the graph already has ops under it).
    */
   public LearnedOptimizer(Graph graph, String name, OptimizerFile.Loaded optimizer) {
+    this(graph, name, optimizer.single());
+  }
+
+  /**
+   * Builds the optimizer in {@code graph} from one learned rule of an optimizer file (a file of a
+   * run with several learned rules: {@code loaded.learned("lstm_conv")}).
+   */
+  public LearnedOptimizer(Graph graph, String name, OptimizerFile.TrainedRule rule) {
     super(graph, name);
-    this.lstm = new CoordinatewiseLstm(optimizer.config());
+    this.lstm = rule.rule();
     this.scope = Ops.create(graph).withSubScope(uniqueScope(graph, name));
-    this.weights = List.copyOf(lstm.constants(scope, optimizer.values()));
+    this.weights = List.copyOf(lstm.constants(scope, rule.values()));
   }
 
   /**
@@ -98,8 +106,8 @@ public final class LearnedOptimizer extends Optimizer {
     return new LearnedOptimizer(graph, OptimizerFile.read(OptimizerFile.resolve(path)));
   }
 
-  /** The LSTM's configuration (layers, hidden size, preprocessing, output scale). */
-  public CoordinatewiseLstm.Config config() {
+  /** The learned rule's settings (for the LSTM: layers, hidden size, preprocessing, scale). */
+  public Record config() {
     return lstm.config();
   }
 

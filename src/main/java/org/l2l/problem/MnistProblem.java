@@ -1,7 +1,16 @@
 package org.l2l.problem;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.l2l.UserError;
+import org.l2l.config.Check;
+import org.l2l.config.Flag;
+import org.l2l.data.Mnist;
+import org.l2l.data.MnistFetcher;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
@@ -84,6 +93,77 @@ public final class MnistProblem implements Problem {
   /** 28 x 28 pixels. */
   public static final int PIXELS = 784;
 
+  /** Where MNIST is looked for (and fetched to) unless --data-dir says otherwise. */
+  public static final String DATA_DIR_DEFAULT = "data/mnist";
+  /** Output scale of the default MNIST optimizer (the paper 0.1, the official code 0.01). */
+  public static final double OUTPUT_SCALE_DEFAULT = 0.1;
+  /** Preprocessing of the default MNIST optimizer (the official code: log-and-sign). */
+  public static final String PREPROCESS_DEFAULT = "log-and-sign-paper";
+  /** p of that preprocessing (the paper 10, the official code's k = 5). */
+  public static final double PREPROCESS_P_DEFAULT = 10;
+  /** Parameter group of every weight matrix. */
+  public static final String WEIGHTS = "weights";
+  /** Parameter group of every bias. */
+  public static final String BIASES = "biases";
+
+  /**
+   * The options of {@code --problem mnist}.
+   *
+   * @param batchSize images per minibatch
+   * @param hiddenUnits units per hidden layer
+   * @param hiddenLayers hidden layers
+   * @param activation hidden activation, sigmoid or relu
+   * @param dataDir folder of the four IDX files (fetched there when absent)
+   */
+  public record Config(
+      @Flag(name = "--batch-size", label = "N",
+          help = "images per minibatch, the paper's and the official code's 128") int batchSize,
+      @Flag(name = "--hidden-units", label = "N", help = "units per hidden layer (the paper 20)")
+      int hiddenUnits,
+      @Flag(name = "--hidden-layers", label = "N", help = "hidden layers (the paper 1)")
+      int hiddenLayers,
+      @Flag(name = "--activation", label = "A",
+          help = "hidden activation, sigmoid (the paper) or relu") String activation,
+      @Flag(name = "--data-dir", label = "DIR", identity = false,
+          help = "folder of the four IDX files, plain or gzipped; fetched there when absent. "
+              + "train samples minibatches from the training split, evaluate from the test "
+              + "split") String dataDir) {
+    /** Validates every option. */
+    public Config {
+      Check.positive("--batch-size", batchSize);
+      Check.positive("--hidden-units", hiddenUnits);
+      Check.nonNegative("--hidden-layers", hiddenLayers);
+      Check.oneOf("--activation", activation, Activation.flags());
+      if (dataDir == null || dataDir.isBlank()) {
+        throw UserError.flag("--data-dir", "''", "must name a folder");
+      }
+    }
+  }
+
+  /** The plug-in: the paper's base network, and the paper's LSTM settings for it. */
+  public static final ProblemType<Config> TYPE = new ProblemType<>("mnist",
+      "an MLP classifier on MNIST minibatches (paper section 3.2)", Config.class,
+      new Config(BATCH_SIZE_DEFAULT, HIDDEN_UNITS_DEFAULT, HIDDEN_LAYERS_DEFAULT,
+          ACTIVATION_DEFAULT, DATA_DIR_DEFAULT), List.of(WEIGHTS, BIASES),
+      Map.of("--output-scale", OUTPUT_SCALE_DEFAULT, "--preprocess", PREPROCESS_DEFAULT,
+          "--preprocess-p", PREPROCESS_P_DEFAULT),
+      (c, context) -> {
+        Mnist mnist = loadMnist(Path.of(c.dataDir()), context.log());
+        MnistData split = context.evaluation() ? mnist.test() : mnist.train();
+        return new MnistProblem(c.hiddenUnits(), c.hiddenLayers(),
+            Activation.fromFlag(c.activation()), c.batchSize(), split.imageSize(), () -> split);
+      });
+
+  private static final Map<Path, Mnist> LOADED = new ConcurrentHashMap<>();
+
+  /** Fetches MNIST into {@code dir} if absent and loads it, once per folder per process. */
+  public static Mnist loadMnist(Path dir, Consumer<String> log) {
+    return LOADED.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> {
+      MnistFetcher.ensure(dir, log);
+      return MnistData.load(dir);
+    });
+  }
+
   private static final long STEP_MIX = 0xD1B54A32D192ED03L;
 
   private final int hiddenUnits;
@@ -115,6 +195,11 @@ public final class MnistProblem implements Problem {
     return "mnist";
   }
 
+  /** The split this problem draws its images from (training or test). */
+  public MnistData data() {
+    return data.get();
+  }
+
   /** Layer widths from input to logits. */
   private int[] widths() {
     int[] w = new int[hiddenLayers + 2];
@@ -131,8 +216,8 @@ public final class MnistProblem implements Problem {
     int[] w = widths();
     List<ParamSpec> specs = new ArrayList<>();
     for (int l = 0; l + 1 < w.length; l++) {
-      specs.add(new ParamSpec("w" + l, new long[] {w[l], w[l + 1]}));
-      specs.add(new ParamSpec("b" + l, new long[] {w[l + 1]}));
+      specs.add(new ParamSpec("w" + l, new long[] {w[l], w[l + 1]}, WEIGHTS));
+      specs.add(new ParamSpec("b" + l, new long[] {w[l + 1]}, BIASES));
     }
     return specs;
   }

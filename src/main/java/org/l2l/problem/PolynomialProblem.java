@@ -1,6 +1,9 @@
 package org.l2l.problem;
 
 import java.util.List;
+import java.util.Map;
+import org.l2l.config.Check;
+import org.l2l.config.Flag;
 import java.util.SplittableRandom;
 import org.l2l.tf.Tensors;
 import org.tensorflow.Operand;
@@ -27,6 +30,33 @@ public final class PolynomialProblem implements Problem {
   public static final double NOISE_DEFAULT = 0.1;
   /** Standard deviation of the initial coefficients. */
   public static final double INIT_STDDEV_DEFAULT = 0.01;
+
+  /**
+   * The options of {@code --problem polynomial}.
+   *
+   * @param coefficients coefficients to fit (degree + 1)
+   * @param samples noisy samples per instance
+   * @param noise standard deviation of the sample noise
+   */
+  public record Config(
+      @Flag(name = "--coefficients", label = "N", help = "coefficients to fit, degree + 1")
+      int coefficients,
+      @Flag(name = "--samples", label = "N", help = "noisy samples per instance") int samples,
+      @Flag(name = "--noise", label = "X", help = "noise standard deviation") double noise) {
+    /** Validates every option. */
+    public Config {
+      Check.positive("--coefficients", coefficients);
+      Check.positive("--samples", samples);
+      Check.nonNegative("--noise", noise);
+    }
+  }
+
+  /** The plug-in. */
+  public static final ProblemType<Config> TYPE = new ProblemType<>("polynomial",
+      "fit a polynomial to noisy samples (the reduced system of the text this project grew from)",
+      Config.class, new Config(COEFFICIENTS_DEFAULT, SAMPLES_DEFAULT, NOISE_DEFAULT),
+      List.of("coefficients"), Map.of(),
+      (c, context) -> new PolynomialProblem(c.coefficients(), c.samples(), c.noise()));
 
   private final int coefficients;
   private final int samples;

@@ -1,7 +1,10 @@
 package org.l2l.problem;
 
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import org.l2l.config.Check;
+import org.l2l.config.Flag;
 import org.l2l.tf.Tensors;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
@@ -31,6 +34,38 @@ public final class QuadraticProblem implements Problem {
 
   /** Dimension of theta in the paper. */
   public static final int DIMS_DEFAULT = 10;
+  /** The paper's setting: one function per instance (the official code: 128). */
+  public static final int BATCH_SIZE_DEFAULT = 1;
+
+  /**
+   * The options of {@code --problem quadratic}.
+   *
+   * @param batchSize functions per instance
+   * @param dims dimension of theta
+   * @param distribution entries of W and y: gaussian or uniform
+   */
+  public record Config(
+      @Flag(name = "--batch-size", label = "N",
+          help = "functions per instance; the paper 1, the official code 128") int batchSize,
+      @Flag(name = "--dims", label = "N", help = "dimension of theta") int dims,
+      @Flag(name = "--distribution", label = "D",
+          help = "entries of W and y: gaussian (paper) or uniform (official code)")
+      String distribution) {
+    /** Validates every option. */
+    public Config {
+      Check.positive("--batch-size", batchSize);
+      Check.positive("--dims", dims);
+      Check.oneOf("--distribution", distribution, List.of("gaussian", "uniform"));
+    }
+  }
+
+  /** The plug-in: the paper's quadratics by default. */
+  public static final ProblemType<Config> TYPE = new ProblemType<>("quadratic",
+      "random quadratics ||W theta - y||^2 (paper section 3.1)", Config.class,
+      new Config(BATCH_SIZE_DEFAULT, DIMS_DEFAULT, "gaussian"), List.of("theta"), Map.of(),
+      (c, context) -> new QuadraticProblem(c.batchSize(), c.dims(),
+          c.distribution().equals("uniform") ? Distribution.UNIFORM : Distribution.GAUSSIAN,
+          QuadraticProblem.INIT_STDDEV_DEFAULT));
   /** Standard deviation of theta_0, as in the official code (N(0, 0.01^2)). */
   public static final double INIT_STDDEV_DEFAULT = 0.01;
 

@@ -1,6 +1,7 @@
 package org.l2l.problem;
 
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
@@ -15,6 +16,14 @@ import org.tensorflow.types.TFloat32;
 public final class SimpleProblem implements Problem {
 
   private static final float X0 = 1f;
+
+  /** {@code --problem simple} has no options. */
+  public record Config() {}
+
+  /** The plug-in. */
+  public static final ProblemType<Config> TYPE = new ProblemType<>("simple",
+      "f(x) = x^2 from x = 1, the official code's smoke test", Config.class, new Config(),
+      List.of("x"), Map.of(), (c, context) -> new SimpleProblem());
 
   @Override
   public String name() {

@@ -5,6 +5,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import com.google.gson.JsonObject;
+import org.l2l.UserError;
+import org.l2l.config.Check;
+import org.l2l.config.Flag;
+import org.l2l.config.Json;
 import org.l2l.problem.Random;
 import org.l2l.tf.FusedLstm;
 import org.tensorflow.Operand;
@@ -36,7 +41,7 @@ import org.tensorflow.types.TFloat32;
  * coordinates may be unknown when the graph is built. They differ by float rounding only
  * (under 2e-8 on updates of a trained optimizer; see OptimizerExportTest).
  */
-public final class CoordinatewiseLstm implements UpdateRule {
+public final class CoordinatewiseLstm implements LearnedRule {
 
   /** The paper's two layers. */
   public static final int LAYERS_DEFAULT = 2;
@@ -47,37 +52,65 @@ public final class CoordinatewiseLstm implements UpdateRule {
   /** Output scale of the official code's quadratic setting. */
   public static final double OUTPUT_SCALE_DEFAULT = 1.0;
 
-  /** Output scale of the default MNIST optimizer (paper 0.1, official code 0.01). */
-  public static final double MNIST_OUTPUT_SCALE_DEFAULT = 0.1;
-  /** Preprocessing of the default MNIST optimizer (paper log-and-sign-paper, official log-and-sign). */
-  public static final String MNIST_PREPROCESS_DEFAULT = "log-and-sign-paper";
-  /** p of the default MNIST optimizer's preprocessing (paper 10, official code k = 5). */
-  public static final double MNIST_PREPROCESS_P_DEFAULT = 10;
+  /** The value of {@link #type()}, in weights files. */
+  public static final String TYPE = "coordinatewise-lstm";
+  /** The scope (and weight-name prefix) of a run's default learned rule. */
+  public static final String SCOPE_DEFAULT = "lstm";
 
   /**
-   * The default configuration for meta-training on {@code problem}: mnist uses gradient
-   * preprocessing and a small output scale, every other problem none and 1.
+   * The LSTM's shape and preprocessing: the learned rule's settings, each also a flag. A problem
+   * may change their defaults ({@link org.l2l.problem.ProblemType#ruleDefaults()}).
+   *
+   * @param layers LSTM layers
+   * @param hiddenSize units per layer
+   * @param forgetBias bias added to the forget gate's pre-activation
+   * @param outputScale factor on the LSTM's output
+   * @param preprocess gradient preprocessing, a {@link Preprocessing#flags()} name
+   * @param preprocessP p of log-and-sign (the official code's k)
    */
-  public static Config defaultsFor(String problem) {
-    if ("mnist".equals(problem)) {
-      return new Config(LAYERS_DEFAULT, HIDDEN_SIZE_DEFAULT, FORGET_BIAS_DEFAULT,
-          MNIST_OUTPUT_SCALE_DEFAULT, Preprocessing.fromFlag(MNIST_PREPROCESS_DEFAULT),
-          MNIST_PREPROCESS_P_DEFAULT);
+  public record Config(
+      @Flag(name = "--layers", label = "N", help = "LSTM layers (the paper's 2)") int layers,
+      @Flag(name = "--hidden-size", label = "N", help = "LSTM units per layer (the paper's 20)")
+      int hiddenSize,
+      @Flag(name = "--forget-bias", label = "X",
+          help = "bias added to the forget gate, as Sonnet's 1.0") double forgetBias,
+      @Flag(name = "--output-scale", label = "X",
+          help = "factor on the LSTM's output: the official code 1 on quadratics, 0.01 on MNIST "
+              + "(the paper 0.1)") double outputScale,
+      @Flag(name = "--preprocess", label = "P",
+          help = "gradient preprocessing: none, log-and-sign (official code's form), "
+              + "log-and-sign-paper (paper's two branches)") String preprocess,
+      @Flag(name = "--preprocess-p", label = "X",
+          help = "p (the official code's k) of log-and-sign: the paper 10, the official code 5")
+      double preprocessP) {
+
+    /** Validates every setting. */
+    public Config {
+      Check.positive("--layers", layers);
+      Check.positive("--hidden-size", hiddenSize);
+      if (!Double.isFinite(forgetBias)) {
+        throw UserError.flag("--forget-bias", forgetBias, "must be a finite number");
+      }
+      Check.positive("--output-scale", outputScale);
+      Check.oneOf("--preprocess", preprocess, Preprocessing.flags());
+      Check.positive("--preprocess-p", preprocessP);
     }
-    return new Config(LAYERS_DEFAULT, HIDDEN_SIZE_DEFAULT, FORGET_BIAS_DEFAULT,
-        OUTPUT_SCALE_DEFAULT, Preprocessing.NONE, Preprocessing.P_PAPER);
+
+    /** A configuration with the preprocessing given as its enum. */
+    public Config(int layers, int hiddenSize, double forgetBias, double outputScale,
+        Preprocessing preprocessing, double preprocessP) {
+      this(layers, hiddenSize, forgetBias, outputScale, preprocessing.flag(), preprocessP);
+    }
+
+    /** The preprocessing. */
+    public Preprocessing preprocessing() {
+      return Preprocessing.fromFlag(preprocess);
+    }
   }
 
-  /** The LSTM's shape and preprocessing. */
-  public record Config(int layers, int hiddenSize, double forgetBias, double outputScale,
-      Preprocessing preprocessing, double preprocessP) {
-    /** Validates the sizes. */
-    public Config {
-      if (layers < 1 || hiddenSize < 1) {
-        throw new IllegalArgumentException("layers and hidden size must be positive");
-      }
-    }
-  }
+  /** The rule's own defaults: the paper's LSTM, no preprocessing, output scale 1. */
+  public static final Config DEFAULTS = new Config(LAYERS_DEFAULT, HIDDEN_SIZE_DEFAULT,
+      FORGET_BIAS_DEFAULT, OUTPUT_SCALE_DEFAULT, Preprocessing.NONE, Preprocessing.P_PAPER);
 
   /** Coordinates are padded to a multiple of this, so that gate blocks are aligned views. */
   static final long PAD = 16;
@@ -101,10 +134,16 @@ public final class CoordinatewiseLstm implements UpdateRule {
 
   private final Config config;
   private final Kernel kernel;
+  private final String scope;
 
-  /** An LSTM optimizer of the given shape, built with stock ops. */
+  /** An LSTM optimizer of the given shape, built with stock ops, in scope {@code lstm}. */
   public CoordinatewiseLstm(Config config) {
     this(config, Kernel.STOCK);
+  }
+
+  /** An LSTM optimizer in scope {@code lstm} whose unroll uses {@code kernel}. */
+  public CoordinatewiseLstm(Config config, Kernel kernel) {
+    this(config, kernel, SCOPE_DEFAULT);
   }
 
   /**
@@ -112,12 +151,36 @@ public final class CoordinatewiseLstm implements UpdateRule {
    *
    * @throws IllegalStateException if {@code kernel} is FUSED and the kernels cannot load here
    */
-  public CoordinatewiseLstm(Config config, Kernel kernel) {
+  public CoordinatewiseLstm(Config config, Kernel kernel, String scope) {
     if (kernel == Kernel.FUSED && !FusedLstm.available()) {
       throw new IllegalStateException(FusedLstm.unavailableReason());
     }
+    if (!scope.matches("[A-Za-z][A-Za-z0-9_.-]*")) {
+      throw new IllegalArgumentException("bad scope " + scope);
+    }
     this.config = config;
     this.kernel = kernel;
+    this.scope = scope;
+  }
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+
+  @Override
+  public String scope() {
+    return scope;
+  }
+
+  @Override
+  public CoordinatewiseLstm withScope(String newScope) {
+    return new CoordinatewiseLstm(config, kernel, newScope);
+  }
+
+  @Override
+  public JsonObject configJson() {
+    return Json.tree(config);
   }
 
   /** How the unroll computes the cell. */
@@ -126,6 +189,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
   }
 
   /** This optimizer's configuration. */
+  @Override
   public Config config() {
     return config;
   }
@@ -135,19 +199,24 @@ public final class CoordinatewiseLstm implements UpdateRule {
     return "l2l";
   }
 
-  /** Names and shapes of the meta-parameters, in the order of {@link RuleGraph#metaParams()}. */
+  /**
+   * Names of the meta-parameters, in the order of {@link RuleGraph#metaParams()}: under the
+   * rule's scope, {@code lstm/layer0/kernel} for the default one.
+   */
+  @Override
   public List<String> paramNames() {
     List<String> names = new ArrayList<>();
     for (int l = 0; l < config.layers(); l++) {
-      names.add("lstm/layer" + l + "/kernel");
-      names.add("lstm/layer" + l + "/bias");
+      names.add(scope + "/layer" + l + "/kernel");
+      names.add(scope + "/layer" + l + "/bias");
     }
-    names.add("lstm/output/kernel");
-    names.add("lstm/output/bias");
+    names.add(scope + "/output/kernel");
+    names.add(scope + "/output/bias");
     return names;
   }
 
   /** Shapes parallel to {@link #paramNames()}. */
+  @Override
   public List<long[]> paramShapes() {
     int h = config.hiddenSize();
     List<long[]> shapes = new ArrayList<>();
@@ -162,6 +231,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
   }
 
   /** Initial values of the meta-parameters drawn from {@code rng}, parallel to paramNames. */
+  @Override
   public List<float[]> initialValues(SplittableRandom rng) {
     List<float[]> values = new ArrayList<>();
     for (long[] shape : paramShapes()) {
@@ -201,7 +271,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
     // the output scale is folded into the output weights. The weights stay as the .l2lw format
     // describes ([inputs + hidden, 4 hidden], gates i, f, o, g); only the graph differs.
     long padded = (n + PAD - 1) / PAD * PAD;
-    Ops fused = scopes.get("/lstm").withSubScope("fused");
+    Ops fused = scopes.get("/" + scope).withSubScope("fused");
     Operand<TFloat32> ones = fused.withName("ones").fill(
         fused.constant(new long[] {1, padded}), fused.constant(1f));
     float[] forget = new float[4 * h];
@@ -304,6 +374,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
    *
    * @param values the weights in {@link #paramNames()} order, each of its {@link #paramShapes()}
    */
+  @Override
   public List<Operand<TFloat32>> constants(Ops tf, List<float[]> values) {
     List<String> names = paramNames();
     List<long[]> shapes = paramShapes();
@@ -350,6 +421,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
    * hidden]) in, the update [n] and the next state out. The number of coordinates n may be
    * unknown when the graph is built (every op works row by row).
    */
+  @Override
   public RuleGraph.Step step(Ops tf, List<? extends Operand<TFloat32>> weights,
       Operand<TFloat32> grad, List<Operand<TFloat32>> state) {
     if (weights.size() != 2 * config.layers() + 2 || state.size() != 2 * config.layers()) {
@@ -398,6 +470,7 @@ public final class CoordinatewiseLstm implements UpdateRule {
    * Width of the packed state: per coordinate, the layers' c and h side by side, {@code 2 *
    * layers * hidden} floats (the layout of {@link #packState} and of the exported SavedModel).
    */
+  @Override
   public int packedStateWidth() {
     return 2 * config.layers() * config.hiddenSize();
   }
@@ -406,11 +479,13 @@ public final class CoordinatewiseLstm implements UpdateRule {
    * The state as one [n, {@link #packedStateWidth()}] tensor: row i holds coordinate i's
    * {@code c_0, h_0, c_1, h_1, ...}, each {@code hidden} wide.
    */
+  @Override
   public Operand<TFloat32> packState(Ops tf, List<Operand<TFloat32>> state) {
     return tf.concat(state, tf.constant(1));
   }
 
   /** The inverse of {@link #packState}: per layer c and h, each [n, hidden]. */
+  @Override
   public List<Operand<TFloat32>> unpackState(Ops tf, Operand<TFloat32> packed) {
     return tf.split(tf.constant(1), packed, 2L * config.layers()).output().stream()
         .map(o -> (Operand<TFloat32>) o).toList();

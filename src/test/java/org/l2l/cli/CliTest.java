@@ -11,6 +11,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.l2l.io.Csv;
@@ -65,6 +66,7 @@ class CliTest {
   }
 
   @Test
+  @Tag("slow")
   void evaluateWritesCurvesForEveryOptimizer() throws IOException {
     assertEquals(0, run(train("e")).code());
     Path out = tmp.resolve("res");
@@ -178,7 +180,7 @@ class CliTest {
   void unwritableOutputIsAClearError() throws IOException {
     Path file = tmp.resolve("a-file");
     Files.writeString(file, "x");
-    assertUsageError("--out " + file.resolve("sub") + ": cannot create that folder",
+    assertUsageError("--out " + file.resolve("sub") + ": " + file + " is a file, not a folder",
         "evaluate", "--baselines", "sgd", "--out", file.resolve("sub").toString());
     assertUsageError("--checkpoint-dir", "train", "--checkpoint-dir", file.toString(),
         "--epochs", "1");

@@ -92,7 +92,8 @@ class ExportCommandTest {
     Files.writeString(aFile, "x");
     CliTest.assertUsageError("--out " + aFile + ": exists and is not a folder", "export",
         "--optimizer", run.toString(), "--out", aFile.toString());
-    CliTest.assertUsageError("--out " + aFile.resolve("sub") + ": cannot create its parent folder",
+    CliTest.assertUsageError("--out " + aFile.resolve("sub") + ": " + aFile
+        + " is a file, not a folder",
         "export", "--optimizer", run.toString(), "--out", aFile.resolve("sub").toString());
     CliTest.assertUsageError("contains the optimizer being exported", "export", "--optimizer",
         run.toString(), "--out", run.toString(), "--force");

@@ -13,6 +13,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.l2l.io.OptimizerFile;
@@ -42,6 +43,7 @@ class InitFromTest {
   }
 
   @Test
+  @Tag("slow")
   void startsFromTheFileAndRecordsIt() throws Exception {
     ok(train("source", "--hidden-size", "6"));
     Path source = tmp.resolve("ck/source/best/optimizer.l2lw");
@@ -51,7 +53,7 @@ class InitFromTest {
         "--seed", "9", "--meta-learning-rate", "1e-30"));
     OptimizerFile.Loaded from = OptimizerFile.read(source);
     OptimizerFile.Loaded to = OptimizerFile.read(tmp.resolve("ck/tuned/latest/optimizer.l2lw"));
-    assertEquals(6, to.config().hiddenSize(), "the LSTM settings come from the file");
+    assertEquals(6, ((org.l2l.rule.CoordinatewiseLstm.Config) to.single().rule().config()).hiddenSize(), "the LSTM settings come from the file");
     assertEquals(from.values().size(), to.values().size());
     for (int i = 0; i < from.values().size(); i++) {
       float[] a = from.values().get(i);

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.l2l.io.AtomicFiles;
@@ -63,6 +64,7 @@ class ResumeTest {
   }
 
   @Test
+  @Tag("slow")
   void cleanStopThenResumeEqualsUninterruptedRun() throws IOException {
     assertEquals(0, run(args("whole", 9)));
     assertEquals(0, run(args("split", 9, "--stop-after", "4")));
@@ -93,6 +95,7 @@ class ResumeTest {
   }
 
   @Test
+  @Tag("slow")
   void badCheckpointsAreRefusedAndNothingIsOverwritten() throws IOException {
     assertEquals(0, run(args("base", 4, "--stop-after", "2")));
     assertEquals(0, run(args("poly", 2, "--problem", "polynomial")));
@@ -158,6 +161,8 @@ class ResumeTest {
    * the result equals an uninterrupted run.
    */
   @Test
+  @Tag("slow")
+  @Tag("child-jvm")
   void killedRunsResumeToTheSameResult() throws Exception {
     int epochs = 30;
     int wantedKills = 3;

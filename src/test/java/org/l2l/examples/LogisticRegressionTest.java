@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.l2l.io.OptimizerFile;
 import org.l2l.meta.Evaluator;
@@ -95,6 +96,7 @@ class LogisticRegressionTest {
   }
 
   @Test
+  @Tag("slow")
   void learnedOptimizerTrainsTheExampleAsTheProjectsEvaluationDoes() {
     LogisticRegression.Data data = LogisticRegression.data(LogisticRegression.DATA_SEED);
     int steps = LogisticRegression.STEPS;
@@ -103,7 +105,7 @@ class LogisticRegressionTest {
     OptimizerFile.Loaded trained = OptimizerFile.read(trainedOptimizer());
     float[] project;
     try (Unroll u = new Unroll(new LogisticProblem(data),
-        new CoordinatewiseLstm(trained.config()),
+        (CoordinatewiseLstm) trained.single().rule(),
         Unroll.Options.evaluation(Evaluator.unrollLengthFor(steps, 20), 0))) {
       u.setMetaParamValues(trained.values());
       project = Evaluator.run(u, 1, Seeds.Stream.TEST, 1, steps, null)[0];

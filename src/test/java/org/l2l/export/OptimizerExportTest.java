@@ -97,12 +97,12 @@ class OptimizerExportTest {
 
   private void compare(Path file, int n) throws IOException {
     OptimizerFile.Loaded loaded = OptimizerFile.read(file);
-    CoordinatewiseLstm lstm = new CoordinatewiseLstm(loaded.config());
+    CoordinatewiseLstm lstm = (CoordinatewiseLstm) loaded.single().rule();
     Path out = tmp.resolve("export");
     OptimizerExport.export(loaded, file, out);
     int width = lstm.packedStateWidth();
-    int hidden = loaded.config().hiddenSize();
-    int parts = 2 * loaded.config().layers();
+    int hidden = lstm.config().hiddenSize();
+    int parts = 2 * lstm.config().layers();
 
     // The in-project optimizer: weights in variables (as the unroll has them), set to the file's.
     try (Graph g = new Graph();

@@ -85,12 +85,12 @@ class WeightsFileTest {
     ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals("L2LW", new String(bytes, 0, 4, StandardCharsets.US_ASCII));
     buf.position(4);
-    assertEquals(1, buf.getInt());
+    assertEquals(2, buf.getInt());
     int headerLength = buf.getInt();
     JsonObject header = JsonParser.parseString(
         new String(bytes, 12, headerLength, StandardCharsets.UTF_8)).getAsJsonObject();
     assertEquals("l2l-weights", header.get("format").getAsString());
-    assertEquals(1, header.get("version").getAsInt());
+    assertEquals(2, header.get("version").getAsInt());
     JsonObject bias = header.getAsJsonArray("tensors").get(3).getAsJsonObject();
     assertEquals(13, bias.get("offset").getAsLong());
     assertEquals(4, bias.get("length").getAsLong());
@@ -137,10 +137,10 @@ class WeightsFileTest {
   void unsupportedVersionIsRejected() throws IOException {
     Path file = writeSample("v.l2lw");
     byte[] bytes = Files.readAllBytes(file);
-    bytes[4] = 2;
+    bytes[4] = 3;
     Files.write(file, bytes);
     FormatException e = assertThrows(FormatException.class, () -> WeightsFile.read(file));
-    assertEquals(file + ": unsupported format version 2 (this reader supports 1)",
+    assertEquals(file + ": unsupported format version 3 (this reader supports 1 to 2)",
         e.getMessage());
   }
 

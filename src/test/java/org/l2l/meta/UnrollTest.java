@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.l2l.problem.Instance;
 import org.l2l.problem.Problem;
@@ -82,6 +83,7 @@ class UnrollTest {
   }
 
   @Test
+  @Tag("slow")
   void twoUnrollsOfTwentyEqualOneOfForty() {
     Instance inst = QUADRATIC.sample(new SplittableRandom(11));
     float[] lossesShort = new float[41];
@@ -116,6 +118,7 @@ class UnrollTest {
   }
 
   @Test
+  @Tag("slow")
   void metaTrainingIsBitIdenticalForTheSameSeed() {
     List<float[]> a = metaTrain(21);
     List<float[]> b = metaTrain(21);

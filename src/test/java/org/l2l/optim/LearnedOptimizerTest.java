@@ -37,7 +37,9 @@ class LearnedOptimizerTest {
 
   static OptimizerFile.Loaded optimizer() {
     CoordinatewiseLstm lstm = new CoordinatewiseLstm(CONFIG);
-    return new OptimizerFile.Loaded(CONFIG, lstm.initialValues(new SplittableRandom(4)), null);
+    return new OptimizerFile.Loaded(org.l2l.rule.RuleMap.DEFAULT, java.util.List.of(
+        new OptimizerFile.TrainedRule(lstm.scope(), lstm.type(), lstm.configJson(),
+            lstm.initialValues(new SplittableRandom(4)))), new com.google.gson.JsonObject());
   }
 
   static float[] fetch(Session s, Operand<TFloat32> x) {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.l2l.data.Mnist;
 import org.l2l.data.MnistData;
@@ -45,7 +46,8 @@ public class MnistProblemTest {
   void paperNetworkHas15910ParametersInSonnetOrder() {
     MnistProblem p = new MnistProblem(20, 1, MnistProblem.Activation.SIGMOID, 128, 784, null);
     assertEquals(15910, p.numCoordinates());
-    assertEquals("[w0[784, 20], b0[20], w1[20, 10], b1[10]]", p.params().toString());
+    assertEquals("[w0[784, 20] in weights, b0[20] in biases, w1[20, 10] in weights, "
+        + "b1[10] in biases]", p.params().toString());
     MnistProblem deep = new MnistProblem(20, 2, MnistProblem.Activation.SIGMOID, 128, 784, null);
     assertEquals(15910 + 20 * 20 + 20, deep.numCoordinates());
     MnistProblem wide = new MnistProblem(40, 1, MnistProblem.Activation.SIGMOID, 128, 784, null);
@@ -144,9 +146,10 @@ public class MnistProblemTest {
   }
 
   @Test
+  @Tag("network")
   void trainingOptionsUseTheTrainSplitAndEvaluationTheTestSplit() {
     // The real files, fetched into data/mnist when absent; skipped only where that fails.
-    Path dir = Path.of(ProblemOptions.DATA_DIR_DEFAULT);
+    Path dir = Path.of(MnistProblem.DATA_DIR_DEFAULT);
     try {
       org.l2l.data.MnistFetcher.ensure(dir, line -> { });
     } catch (org.l2l.data.DataException e) {
@@ -154,14 +157,24 @@ public class MnistProblemTest {
     }
     Assumptions.assumeTrue(Files.isRegularFile(dir.resolve(MnistData.TRAIN_IMAGES))
         || Files.isRegularFile(dir.resolve(MnistData.TRAIN_IMAGES + ".gz")));
-    Mnist mnist = ProblemOptions.loadMnist(dir, line -> { });
+    Mnist mnist = MnistProblem.loadMnist(dir, line -> { });
     assertEquals(60000, mnist.train().count());
     assertEquals(10000, mnist.test().count());
     assertArrayEquals(new int[] {5, 0, 4, 1, 9, 2},
         java.util.Arrays.copyOf(mnist.train().labels(), 6));
-    ProblemOptions o = ProblemOptions.defaults("mnist");
+    MnistProblem.Config o = MnistProblem.TYPE.defaults();
     assertEquals(128, o.batchSize());
-    assertEquals(15910, o.create().numCoordinates());
-    assertEquals(15910, o.create(true).numCoordinates());
+    MnistProblem training = (MnistProblem) MnistProblem.TYPE.create(o,
+        ProblemType.Context.QUIET);
+    MnistProblem evaluation = (MnistProblem) MnistProblem.TYPE.create(o,
+        new ProblemType.Context(true, line -> { }));
+    assertEquals(15910, training.numCoordinates());
+    assertEquals(15910, evaluation.numCoordinates());
+    // Swapped splits fail here: meta-training must see the 60,000 training images only, and
+    // evaluation the 10,000 test images (the first test label is 7, the first training label 5).
+    assertEquals(60000, training.data().count());
+    assertEquals(5, training.data().labels()[0]);
+    assertEquals(10000, evaluation.data().count());
+    assertEquals(7, evaluation.data().labels()[0]);
   }
 }

@@ -72,7 +72,16 @@ public final class Idx {
      *                       its length differs from what the header declares
      */
     public static Images readImages(Path file) {
-        byte[] data = readContent(file);
+        return parseImages(file, readContent(file));
+    }
+
+    /**
+     * Parses the content of an IDX image file, as {@link #readContent} returns it.
+     *
+     * @param file the file the content came from, named in messages
+     * @param data the uncompressed content
+     */
+    static Images parseImages(Path file, byte[] data) {
         ByteBuffer header = ByteBuffer.wrap(data).order(ByteOrder.BIG_ENDIAN);
         checkMagic(file, data, IMAGE_MAGIC, IMAGE_HEADER_BYTES, "an IDX image file");
         requireHeader(file, data, IMAGE_HEADER_BYTES, "an IDX image file");
@@ -103,7 +112,16 @@ public final class Idx {
      *                       is not a digit
      */
     public static int[] readLabels(Path file, boolean digitsOnly) {
-        byte[] data = readContent(file);
+        return parseLabels(file, readContent(file), digitsOnly);
+    }
+
+    /**
+     * Parses the content of an IDX label file, as {@link #readContent} returns it.
+     *
+     * @param file the file the content came from, named in messages
+     * @param data the uncompressed content
+     */
+    static int[] parseLabels(Path file, byte[] data, boolean digitsOnly) {
         ByteBuffer header = ByteBuffer.wrap(data).order(ByteOrder.BIG_ENDIAN);
         checkMagic(file, data, LABEL_MAGIC, LABEL_HEADER_BYTES, "an IDX label file");
         requireHeader(file, data, LABEL_HEADER_BYTES, "an IDX label file");

@@ -89,19 +89,30 @@ public record MnistData(float[] images, int[] labels, int count, int rows, int c
 
     /**
      * Loads both MNIST splits from a directory holding the four standard IDX files
-     * ({@link #FILE_NAMES}), each plain or with {@link #GZIP_SUFFIX}.
+     * ({@link #FILE_NAMES}), each plain or with {@link #GZIP_SUFFIX}, and checks that each is the
+     * canonical MNIST file ({@link MnistChecksums#CANONICAL}).
      *
      * @param dataDir the directory, e.g. {@code data/mnist}
      * @return the training and test splits
-     * @throws DataException if a file is missing or malformed, or image and label counts differ
+     * @throws DataException if a file is missing, malformed or not the canonical MNIST file, or
+     *                       image and label counts differ
      */
     public static Mnist load(Path dataDir) {
-        return new Mnist(loadSplit(dataDir, TRAIN_IMAGES, TRAIN_LABELS),
-                loadSplit(dataDir, TEST_IMAGES, TEST_LABELS));
+        return load(dataDir, MnistChecksums.CANONICAL);
     }
 
     /**
-     * Loads one split from an image file and a label file.
+     * As {@link #load(Path)}, checking the files against {@code sums} instead, so that tests can
+     * use small generated files.
+     */
+    static Mnist load(Path dataDir, MnistChecksums sums) {
+        return new Mnist(loadSplit(dataDir, TRAIN_IMAGES, TRAIN_LABELS, sums),
+                loadSplit(dataDir, TEST_IMAGES, TEST_LABELS, sums));
+    }
+
+    /**
+     * Loads one split from an image file and a label file. No checksum is checked: these may be
+     * any IDX files.
      *
      * @param imagesFile IDX image file, plain or gzipped
      * @param labelsFile IDX label file with digit labels, plain or gzipped
@@ -109,8 +120,12 @@ public record MnistData(float[] images, int[] labels, int count, int rows, int c
      * @throws DataException if a file is malformed or the two counts differ
      */
     public static MnistData load(Path imagesFile, Path labelsFile) {
-        Idx.Images raw = Idx.readImages(imagesFile);
-        int[] labels = Idx.readLabels(labelsFile, true);
+        return fromIdx(imagesFile, Idx.readImages(imagesFile), labelsFile,
+                Idx.readLabels(labelsFile, true));
+    }
+
+    private static MnistData fromIdx(Path imagesFile, Idx.Images raw, Path labelsFile,
+            int[] labels) {
         if (labels.length != raw.count()) {
             throw new DataException(labelsFile + ": " + labels.length + " labels but "
                     + imagesFile + " has " + raw.count() + " images");
@@ -123,8 +138,29 @@ public record MnistData(float[] images, int[] labels, int count, int rows, int c
         return new MnistData(images, labels, raw.count(), raw.rows(), raw.cols());
     }
 
-    private static MnistData loadSplit(Path dataDir, String imagesName, String labelsName) {
-        return load(require(dataDir, imagesName), require(dataDir, labelsName));
+    private static MnistData loadSplit(Path dataDir, String imagesName, String labelsName,
+            MnistChecksums sums) {
+        Path imagesFile = require(dataDir, imagesName);
+        Path labelsFile = require(dataDir, labelsName);
+        byte[] imageBytes = Idx.readContent(imagesFile);
+        Idx.Images raw = Idx.parseImages(imagesFile, imageBytes);
+        check(imagesFile, imagesName, imageBytes, sums);
+        byte[] labelBytes = Idx.readContent(labelsFile);
+        int[] labels = Idx.parseLabels(labelsFile, labelBytes, true);
+        check(labelsFile, labelsName, labelBytes, sums);
+        return fromIdx(imagesFile, raw, labelsFile, labels);
+    }
+
+    /**
+     * Checked after parsing, so that a cut-off or malformed file is reported as such rather than
+     * by its checksum alone.
+     */
+    private static void check(Path file, String baseName, byte[] content, MnistChecksums sums) {
+        String mismatch = sums.mismatch(baseName, content);
+        if (mismatch != null) {
+            throw new DataException(file + ": not the MNIST file " + baseName + ": " + mismatch
+                    + "; replace it with the original, or delete it to have MNIST fetched again");
+        }
     }
 
     private static Path require(Path dataDir, String baseName) {

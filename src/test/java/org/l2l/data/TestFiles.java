@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 
@@ -45,6 +46,13 @@ final class TestFiles {
             b.put((byte) label);
         }
         return b.array();
+    }
+
+    /** A checksum table pinning {@code files} (uncompressed content by base name). */
+    static MnistChecksums checksums(Map<String, byte[]> files) {
+        Map<String, String> sums = new LinkedHashMap<>();
+        files.forEach((name, data) -> sums.put(name, MnistChecksums.sha256(data)));
+        return new MnistChecksums(sums);
     }
 
     static byte[] gzip(byte[] data) throws IOException {

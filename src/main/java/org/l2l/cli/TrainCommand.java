@@ -2,7 +2,6 @@ package org.l2l.cli;
 
 import com.google.gson.JsonObject;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,11 +14,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.l2l.UserError;
 import org.l2l.config.Check;
 import org.l2l.io.AtomicFiles;
-import org.l2l.io.CsvAppender;
 import org.l2l.io.FormatException;
 import org.l2l.io.OptimizerFile;
 import org.l2l.meta.Checkpoint;
-import org.l2l.meta.EpochStats;
 import org.l2l.meta.MetaTrainer;
 import org.l2l.meta.ProblemConfig;
 import org.l2l.meta.RunConfig;
@@ -110,9 +107,6 @@ final class TrainCommand implements Callable<Integer> {
   private static final List<String> NOT_WITH_RESUME = List.of("--run", "--checkpoint-dir",
       "--force", "--init-from");
 
-  /** The file of skipped meta-steps in a run folder. */
-  static final String BAD_STEPS = "bad_steps.csv";
-
   @Override
   public Integer call() throws IOException {
     ParseResult given = spec.commandLine().getParseResult();
@@ -165,15 +159,12 @@ final class TrainCommand implements Callable<Integer> {
           throw UserError.flag("--resume", dir, "the run has finished (" + state.epoch()
               + " of " + training.epochs() + " epochs); give a larger --epochs to continue it");
         }
-        CsvAppender.truncateRows(dir.resolve("metrics.csv"), state.epoch());
-        keepBadStepsUpTo(dir.resolve(BAD_STEPS), state.epoch());
+        RunWriter.truncate(dir, state.epoch());
         System.out.printf(Locale.ROOT, "resuming %s from epoch %d of %d%n", dir, state.epoch(),
             training.epochs());
       } else {
         if (init != null) {
-          written = config.withInitFrom(carryAdam(unroll, config, init));
-          unroll.setMetaParamValues(init.values(Checkpoint.learned(unroll).stream()
-              .map(r -> r.scope()).toList()));
+          written = config.withInitFrom(InitFrom.start(unroll, config, init));
         }
         Folders.prepare(dir, "--checkpoint-dir");
         if (!noTensorboard) {
@@ -181,7 +172,7 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
       written.write(dir.resolve("config.json"));
-      return train(unroll, written, dir, tensorboard, identity, state);
+      return train(unroll, written, dir, tensorboard, state);
     }
   }
 
@@ -217,12 +208,7 @@ final class TrainCommand implements Callable<Integer> {
       }
       lstm = fileLstm;
       rules = loaded.rules();
-      initRecord = new JsonObject();
-      initRecord.addProperty("file", named.file().toString());
-      initRecord.addProperty("sha256", sha256(named.file()));
-      if (loaded.metadata().has("epoch")) {
-        initRecord.add("epoch", loaded.metadata().get("epoch"));
-      }
+      initRecord = InitFrom.record(named.file(), loaded);
     }
     return new RunConfig(name, problemConfig, lstm, rules, training, initRecord);
   }
@@ -274,68 +260,12 @@ final class TrainCommand implements Callable<Integer> {
     return merged;
   }
 
-  /**
-   * Restores the meta-optimizer's state (Adam's moments and step counter) from the checkpoint
-   * that holds the --init-from file, when there is one and it was written for the same problem,
-   * LSTM and rules (so the same variables); returns the run's init_from record saying what
-   * happened.
-   */
-  private JsonObject carryAdam(Unroll unroll, RunConfig config, OptimizerFile.Loaded init) {
-    JsonObject record = config.initFrom().deepCopy();
-    Path folder = Path.of(record.get("file").getAsString()).getParent();
-    String reason = null;
-    if (folder == null || !Files.isRegularFile(folder.resolve(Checkpoint.INDEX))) {
-      reason = "no checkpoint beside the file";
-    } else {
-      try {
-        JsonObject saved = Checkpoint.readIdentity(folder);
-        JsonObject mine = config.identity();
-        if (!mine.get("problem").equals(saved.get("problem"))
-            || !mine.get("lstm").equals(saved.get("lstm"))
-            || !mine.get("rules").equals(saved.get("rules"))) {
-          reason = "its checkpoint was written for another problem, LSTM or rules";
-        } else {
-          Checkpoint.restore(folder, unroll);
-        }
-      } catch (FormatException e) {
-        reason = e.getMessage();
-      }
-    }
-    List<float[]> slots = unroll.metaOptimizerValues();
-    float step = slots.isEmpty() ? 0 : slots.get(slots.size() - 1)[0];
-    if (reason == null) {
-      record.addProperty("adam", "carried over");
-      record.addProperty("adam_step", (long) step);
-      System.out.printf(Locale.ROOT, "--init-from: Adam's moments and step counter (%d) carried "
-          + "over from %s%n", (long) step, folder);
-    } else {
-      record.addProperty("adam", "zero (" + reason + ")");
-      System.out.printf(Locale.ROOT, "--init-from: Adam's moments start at zero (%s)%n", reason);
-    }
-    return record;
-  }
-
-  private static String sha256(Path file) throws java.io.UncheckedIOException {
-    try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(Files.readAllBytes(file));
-      return java.util.HexFormat.of().formatHex(digest);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
   private int train(Unroll unroll, RunConfig config, Path dir, Path tensorboard,
-      JsonObject identity, Checkpoint.State resumed) throws IOException {
+      Checkpoint.State resumed) throws IOException {
     TrainConfig t = config.training();
     Problem p = unroll.problem();
     int epochs = t.epochs();
     int first = resumed == null ? 1 : resumed.epoch() + 1;
-    double[] best = {resumed == null ? Double.POSITIVE_INFINITY : resumed.bestValidationLoss()};
-    int[] bestEpoch = {resumed == null ? 0 : resumed.bestEpoch()};
-    int[] lastSaved = {resumed == null ? 0 : resumed.epoch()};
     System.out.printf(Locale.ROOT, "training %s on %s (%d coordinates%s): %d epochs of %d steps, "
         + "unroll %d; writing %s%n", describe(unroll), p.name(), p.numCoordinates(),
         config.rules().assignments().isEmpty() ? "" : ", rules " + config.rules().flag(), epochs,
@@ -353,91 +283,30 @@ final class TrainCommand implements Callable<Integer> {
     });
     Runtime.getRuntime().addShutdownHook(hook);
     long start = System.nanoTime();
-    int last;
-    CsvAppender[] badSteps = {null};
-    try (CsvAppender metrics = CsvAppender.open(dir.resolve("metrics.csv"), "epoch",
-            "meta_loss", "final_loss", "meta_gradient_norm", "validation_loss");
-        TrainingSummaries summaries = noTensorboard ? null
-            : new TrainingSummaries(tensorboard, unroll, histogramEvery, t.seed(), first,
-                epochs)) {
-      Progress progress = new Progress(epochs, logEvery, start, first);
+    Progress progress = new Progress(epochs, logEvery, start, first);
+    try (TrainingSummaries summaries = noTensorboard ? null
+            : new TrainingSummaries(tensorboard, unroll, histogramEvery, t.seed(), first, epochs);
+        RunWriter writer = new RunWriter(dir, config, resumed, summaries, progress,
+            epoch -> interrupted.get() || (stopAfter != null && epoch >= stopAfter))) {
+      int last;
       try {
-        last = MetaTrainer.train(unroll, t.settings(), first, best[0], new MetaTrainer.Listener() {
-          @Override
-          public void metaStepSkipped(int epoch, int unrollIndex, Unroll.Result r) {
-            try {
-              if (badSteps[0] == null) {
-                badSteps[0] = CsvAppender.open(dir.resolve(BAD_STEPS), "epoch", "unroll",
-                    "meta_loss", "meta_gradient_norm");
-              }
-              badSteps[0].append(epoch, unrollIndex + 1, r.metaLoss(), r.metaGradientNorm());
-              System.out.printf(Locale.ROOT, "epoch %d, unroll %d: meta-loss %s, meta-gradient "
-                  + "norm %s: meta-step skipped, the optimizer unchanged%n", epoch,
-                  unrollIndex + 1, r.metaLoss(), r.metaGradientNorm());
-            } catch (IOException e) {
-              throw new java.io.UncheckedIOException(e);
-            }
-          }
-
-          @Override
-          public void epochDone(EpochStats s, Unroll u) {
-            try {
-              metrics.append(s.epoch(), (float) s.metaLoss(), (float) s.finalLoss(),
-                  (float) s.metaGradientNorm(),
-                  Double.isNaN(s.validationLoss()) ? "" : (Object) (float) s.validationLoss());
-              if (s.epoch() == epochs || s.epoch() % t.checkpointEvery() == 0
-                  || stopRequested(s.epoch())) {
-                save(dir.resolve(OptimizerFile.LATEST), config, u, s, identity, best[0],
-                    bestEpoch[0]);
-                lastSaved[0] = s.epoch();
-              }
-            } catch (IOException e) {
-              throw new java.io.UncheckedIOException(e);
-            }
-            if (summaries != null) {
-              summaries.epoch(s, u);
-            }
-            progress.epoch(s);
-          }
-
-          @Override
-          public void newBest(EpochStats s, Unroll u) {
-            best[0] = s.validationLoss();
-            bestEpoch[0] = s.epoch();
-            try {
-              save(dir.resolve(OptimizerFile.BEST), config, u, s, identity, best[0],
-                  bestEpoch[0]);
-            } catch (IOException e) {
-              throw new java.io.UncheckedIOException(e);
-            }
-            progress.best(s);
-          }
-
-          @Override
-          public boolean stopRequested(int epoch) {
-            return interrupted.get() || (stopAfter != null && epoch >= stopAfter);
-          }
-        });
+        last = MetaTrainer.train(unroll, t.settings(), first, writer.best(), writer);
       } catch (MetaTrainer.Diverged e) {
         spec.commandLine().getErr().printf(Locale.ROOT, "l2l: meta-training diverged: %s; "
-            + "stopped without "
-            + "writing a checkpoint (%s); every skipped step is in %s; try a lower "
-            + "--meta-learning-rate or --clip-norm%n", e.getMessage(), lastSaved[0] == 0
-            ? "none was written before" : "the last good one is " + dir.resolve(
-                OptimizerFile.LATEST) + ", epoch " + lastSaved[0], dir.resolve(BAD_STEPS));
+            + "stopped without writing a checkpoint (%s); every skipped step is in %s; try a "
+            + "lower --meta-learning-rate or --clip-norm%n", e.getMessage(),
+            writer.lastSaved() == 0 ? "none was written before" : "the last good one is "
+                + dir.resolve(OptimizerFile.LATEST) + ", epoch " + writer.lastSaved(),
+            dir.resolve(RunWriter.BAD_STEPS));
         spec.commandLine().getErr().flush();
         return EXIT_DIVERGED;
-      } finally {
-        if (badSteps[0] != null) {
-          badSteps[0].close();
-        }
       }
       if (last < epochs) {
         System.out.printf(Locale.ROOT, "stopped after epoch %d of %d; checkpoint in %s; "
             + "continue with: ./l2l train --resume %s%n", last, epochs,
             dir.resolve(OptimizerFile.LATEST), dir);
       } else {
-        progress.finish(dir, best[0], bestEpoch[0]);
+        progress.finish(dir, writer.best(), writer.bestEpoch());
       }
       if (summaries != null) {
         double total = (System.nanoTime() - start) / 1e9;
@@ -470,35 +339,6 @@ final class TrainCommand implements Callable<Integer> {
     return String.join(" + ", parts);
   }
 
-  /** Drops the rows of {@code file} (bad_steps.csv) after {@code epoch}, if it exists. */
-  private static void keepBadStepsUpTo(Path file, int epoch) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      return;
-    }
-    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    StringBuilder kept = new StringBuilder();
-    for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i);
-      int comma = line.indexOf(',');
-      if (i == 0 || (comma > 0 && Integer.parseInt(line.substring(0, comma)) <= epoch)) {
-        kept.append(line).append('\n');
-      }
-    }
-    AtomicFiles.writeString(file, kept.toString());
-  }
-
   /** How long a Ctrl-C waits for the current epoch and its checkpoint. */
   private static final long SHUTDOWN_WAIT_SECONDS = 600;
-
-  private static void save(Path folder, RunConfig config, Unroll unroll, EpochStats s,
-      JsonObject identity, double best, int bestEpoch) throws IOException {
-    JsonObject meta = new JsonObject();
-    meta.addProperty("epoch", s.epoch());
-    meta.addProperty("problem", config.problem().name());
-    if (!Double.isNaN(s.validationLoss())) {
-      meta.addProperty("validation_loss", s.validationLoss());
-    }
-    Checkpoint.save(folder, unroll, config.rules(), new Checkpoint.State(s.epoch(), best,
-        bestEpoch, identity), meta);
-  }
 }

@@ -11,6 +11,7 @@ public final class Problems {
       QuadraticProblem.TYPE,
       PolynomialProblem.TYPE,
       SimpleProblem.TYPE,
+      SimpleMultiProblem.TYPE,
       MnistProblem.TYPE);
 
   /** The problem chosen by default. */

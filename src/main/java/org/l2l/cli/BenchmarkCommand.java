@@ -66,6 +66,7 @@ final class BenchmarkCommand implements Callable<Integer> {
     CoordinatewiseLstm.Kernel lstmKernel = kernel.resolve();
     RuleMap rules = RecordOptions.rules(spec.commandLine().getParseResult());
     rules.check(problemConfig.type().groups(), "problem " + problemConfig.name());
+    rules.requireLearned(problemConfig.type().groups(), "problem " + problemConfig.name());
     Check.positive("--unroll-length", unrollLength);
     Check.positive("--meta-steps", metaSteps);
     Check.nonNegative("--warmup", warmup);

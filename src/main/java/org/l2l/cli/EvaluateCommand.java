@@ -133,7 +133,7 @@ final class EvaluateCommand implements Callable<Integer> {
     // Every output place is checked before the evaluation runs, and before anything is written.
     Folders.checkWritable(dir, "--out");
     if (!noTensorboard) {
-      Folders.checkWritable(events, "--tensorboard-dir");
+      Folders.checkWritable(events, "--tensorboard-dir", tensorboardDir);
     }
     Problem p = problemConfig.create(new ProblemType.Context(true,
         line -> System.out.println(problemConfig.name() + ": " + line)));

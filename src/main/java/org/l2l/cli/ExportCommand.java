@@ -19,6 +19,8 @@ import picocli.CommandLine.Option;
         "Writes OUT/saved_model.pb (a TensorFlow SavedModel of one update step, signature "
             + "serving_default: inputs gradient [n] and state [n, 2*layers*hidden], outputs "
             + "update [n] and new_state), OUT/optimizer.l2lw (the weights) and OUT/README.md.",
+        "A run with several learned rules (--rules) gets one SavedModel per rule in OUT/SCOPE/ "
+            + "(e.g. OUT/lstm_conv/), each with its README, and an index README in OUT.",
         "OUT is built in a temporary folder and renamed into place."})
 final class ExportCommand implements Callable<Integer> {
 

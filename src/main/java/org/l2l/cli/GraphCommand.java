@@ -79,6 +79,7 @@ final class GraphCommand implements Callable<Integer> {
       config = problem.lstm();
       rules = RecordOptions.rules(spec.commandLine().getParseResult());
       rules.check(problemConfig.type().groups(), "problem " + problemConfig.name());
+      rules.requireLearned(problemConfig.type().groups(), "problem " + problemConfig.name());
       length = Check.positive("--unroll-length", unrollLength);
     }
     String folder = name != null ? name : preset != null ? preset : problemConfig.name();

@@ -54,8 +54,13 @@ final class RecordOptions {
       Function<RecordComponent, String> defaults) {
     for (RecordComponent c : flagged(type)) {
       Flag f = c.getAnnotation(Flag.class);
-      spec.addOption(option(f, c.getType(), f.help() + " (default: " + defaults.apply(c) + ")."));
+      spec.addOption(option(f, c.getType(), capitalized(f.help()) + " (default: "
+          + defaults.apply(c) + ")."));
     }
+  }
+
+  private static String capitalized(String s) {
+    return Character.toUpperCase(s.charAt(0)) + s.substring(1);
   }
 
   /** Adds the flags of a record whose defaults are the one value {@code defaults}. */
@@ -64,8 +69,7 @@ final class RecordOptions {
   }
 
   private static OptionSpec option(Flag f, Class<?> type, String description) {
-    OptionSpec.Builder b = OptionSpec.builder(f.name()).type(type).description(
-        Character.toUpperCase(description.charAt(0)) + description.substring(1));
+    OptionSpec.Builder b = OptionSpec.builder(f.name()).type(type).description(description);
     if (type != boolean.class) {
       b.paramLabel(f.label());
     }

@@ -183,6 +183,7 @@ final class TrainCommand implements Callable<Integer> {
     RuleMap rules = RecordOptions.rules(given);
     // A --rules naming an unknown group fails before anything is loaded.
     rules.check(problemConfig.type().groups(), "problem " + problemConfig.name());
+    rules.requireLearned(problemConfig.type().groups(), "problem " + problemConfig.name());
     TrainConfig training = RecordOptions.overlay(
         TrainConfig.DEFAULTS.withKernel(kernel.resolve().flag()), given);
     String name = run == null ? problemConfig.name() : run;

@@ -49,7 +49,7 @@ import java.util.stream.Collectors;
  * <p>The header is a JSON object:
  *
  * <pre>
- * {"format":"l2l-weights","version":1,
+ * {"format":"l2l-weights","version":2,
  *  "tensors":[{"name":"lstm/layer0/kernel","shape":[41,80],"offset":0,"length":3280}, ...],
  *  "metadata":{ ...any JSON object... }}
  * </pre>

@@ -45,9 +45,9 @@ public record TrainConfig(
         help = "add f(theta_0) of each unroll to the meta-loss, as the official code does (the "
             + "paper sums t = 1..T; the gradient is the same)") boolean includeInitialLoss,
     @Flag(name = "--meta-loss", label = "FORM",
-        help = "sum: the paper's meta-loss, the sum of f(theta_t) over the unroll; log: the sum "
-            + "of log f(theta_t) (Metz et al. 2019), so late, small losses weigh as much as "
-            + "early ones; needs positive losses") String metaLoss,
+        help = "the meta-loss: sum, the paper's, the sum of f(theta_t) over the unroll; or log, "
+            + "the sum of log f(theta_t) (Metz et al. 2019), so late, small losses weigh as much "
+            + "as early ones; needs positive losses") String metaLoss,
     @Flag(name = "--eval-every", label = "N",
         help = "evaluate on held-out instances every N epochs") int evalEvery,
     @Flag(name = "--eval-instances", label = "N", help = "held-out instances per evaluation")

@@ -81,7 +81,7 @@ public final class CoordinatewiseLstm implements LearnedRule {
           help = "gradient preprocessing: none, log-and-sign (official code's form), "
               + "log-and-sign-paper (paper's two branches)") String preprocess,
       @Flag(name = "--preprocess-p", label = "X",
-          help = "p (the official code's k) of log-and-sign: the paper 10, the official code 5")
+          help = "the p of log-and-sign (the official code's k): the paper 10, the official code 5")
       double preprocessP) {
 
     /** Validates every setting. */

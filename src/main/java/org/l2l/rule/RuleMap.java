@@ -193,6 +193,20 @@ public record RuleMap(Map<String, String> assignments) {
     }
   }
 
+  /**
+   * Checks that some group of {@code groups} is left to a learned rule: meta-training needs one.
+   */
+  public void requireLearned(List<String> groups, String where) {
+    for (String g : groups) {
+      if (parseSpec(g, assignments.getOrDefault(g, DEFAULT_SPEC)).isLearned()) {
+        return;
+      }
+    }
+    throw UserError.flag("--rules", flag(), "every group of " + where + " has a hand-designed "
+        + "rule; leave at least one to a learned rule (lstm or lstm:NAME), or compare "
+        + "hand-designed rules with evaluate --baselines");
+  }
+
   /** One binding of every parameter to {@code rule}. */
   public static List<Binding> all(List<ParamSpec> params, UpdateRule rule) {
     List<Integer> indices = new ArrayList<>();

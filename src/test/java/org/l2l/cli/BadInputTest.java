@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.l2l.cli.CliTest.assertUsageError;
 import static org.l2l.cli.CliTest.run;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,7 +27,7 @@ class BadInputTest {
   void aTensorBoardDirThatIsAFileFailsBeforeTheEvaluation() throws IOException {
     Path file = Files.writeString(tmp.resolve("F"), "x");
     Path out = tmp.resolve("out");
-    assertUsageError("--tensorboard-dir " + file.resolve("eval-out") + ": " + file
+    assertUsageError("--tensorboard-dir " + file + ": " + file
         + " is a file, not a folder", "evaluate", "--baselines", "sgd", "--learning-rates",
         "sgd=0.1", "--out", out.toString(), "--tensorboard-dir", file.toString());
     assertFalse(Files.exists(out), "nothing written");
@@ -55,6 +52,11 @@ class BadInputTest {
         "--checkpoint-dir", ck);
     assertUsageError("--dims 3: not an option of problem simple (it has none)", "train",
         "--problem", "simple", "--dims", "3", "--checkpoint-dir", ck);
+    assertUsageError("--rules x=sgd:0.1: every group of problem simple has a hand-designed "
+        + "rule; leave at least one to a learned rule", "train", "--problem", "simple",
+        "--rules", "x=sgd:0.1", "--checkpoint-dir", ck);
+    assertUsageError("--rules x=sgd:0.1: every group", "graph", "--problem", "simple", "--rules",
+        "x=sgd:0.1", "--graphs-dir", ck);
     assertUsageError("--max-bad-steps 0: must be a positive integer", "train",
         "--max-bad-steps", "0", "--checkpoint-dir", ck);
     assertFalse(Files.exists(tmp.resolve("ck")), "nothing written on bad input");
@@ -62,17 +64,11 @@ class BadInputTest {
 
   @Test
   void helpListsEveryProblemsOptions() {
-    PrintStream console = System.out;
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-      assertEquals(0, Main.execute("train", "--help"));
-    } finally {
-      System.setOut(console);
-    }
-    String help = printed.toString(StandardCharsets.UTF_8).replaceAll("\\s+", " ");
-    for (String part : List.of("--dims=N Quadratic: dimension of theta (default: 10).",
-        "--batch-size=N Quadratic: functions per instance",
+    CliTest.Printed o = CliTest.runPrinting("train", "--help");
+    assertEquals(0, o.code());
+    String help = o.out().replaceAll("\\s+", " ");
+    for (String part : List.of("--dims=N quadratic: dimension of theta (default: 10).",
+        "--batch-size=N quadratic: functions per instance",
         "mnist: images per minibatch, the paper's and the official code's 128 (default: 128).",
         "--coefficients=N", "--hidden-units=N", "--data-dir=DIR",
         "--output-scale=X", "mnist 0.1; otherwise 1", "--rules=GROUP=RULE",
@@ -87,20 +83,12 @@ class BadInputTest {
     String[] args = {"train", "--meta-learning-rate", "1e9", "--epochs", "30",
         "--checkpoint-every", "1", "--hidden-size", "6", "--run", "nan1", "--checkpoint-dir",
         ck.toString(), "--no-tensorboard"};
-    PrintStream console = System.out;
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    CliTest.Outcome o;
-    try {
-      System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-      o = run(args);
-    } finally {
-      System.setOut(console);
-    }
+    CliTest.Printed o = CliTest.runPrinting(args);
     assertEquals(3, o.code(), o.err());
     assertTrue(o.err().startsWith("l2l: meta-training diverged: 3 meta-steps in a row had a "
         + "non-finite meta-loss or meta-gradient"), o.err());
     assertEquals(1, o.err().strip().lines().count(), o.err());
-    assertTrue(printed.toString(StandardCharsets.UTF_8).contains("meta-step skipped"));
+    assertTrue(o.out().contains("meta-step skipped"), o.out());
     Path run = ck.resolve("nan1");
     Csv.Table bad = Csv.read(run.resolve("bad_steps.csv"));
     assertEquals(List.of("epoch", "unroll", "meta_loss", "meta_gradient_norm"), bad.header());

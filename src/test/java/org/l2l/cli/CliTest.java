@@ -30,6 +30,24 @@ class CliTest {
     return new Outcome(code, err.toString());
   }
 
+  /** Exit code, standard error and standard output of one command. */
+  record Printed(int code, String err, String out) {}
+
+  /** Runs one command with standard output captured. */
+  static Printed runPrinting(String... args) {
+    java.io.PrintStream console = System.out;
+    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+    Outcome o;
+    try {
+      System.setOut(new java.io.PrintStream(printed, true,
+          java.nio.charset.StandardCharsets.UTF_8));
+      o = run(args);
+    } finally {
+      System.setOut(console);
+    }
+    return new Printed(o.code(), o.err(), printed.toString(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   private String[] train(String run, String... extra) {
     List<String> args = new java.util.ArrayList<>(List.of("train", "--problem", "quadratic",
         "--epochs", "4", "--num-steps", "20", "--unroll-length", "10", "--eval-every", "2",
@@ -70,19 +88,11 @@ class CliTest {
   void evaluateWritesCurvesForEveryOptimizer() throws IOException {
     assertEquals(0, run(train("e")).code());
     Path out = tmp.resolve("res");
-    java.io.PrintStream console = System.out;
-    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
-    Outcome o;
-    try {
-      System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
-      o = run("evaluate", "--problem", "quadratic", "--optimizer",
+    Printed o = runPrinting("evaluate", "--problem", "quadratic", "--optimizer",
           tmp.resolve("ck/e").toString(), "--baselines", "sgd,adam", "--learning-rates",
           "sgd=0.01", "--num-steps", "20", "--instances", "3", "--tuning-instances", "2",
           "--seed", "7", "--out", out.toString(), "--no-tensorboard");
-    } finally {
-      System.setOut(console);
-    }
-    String table = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
+    String table = o.out();
     assertEquals(0, o.code(), o.err());
     Csv.Table losses = Csv.read(out.resolve("losses.csv"));
     assertEquals(List.of("optimizer", "step", "mean_loss", "median_loss"), losses.header());

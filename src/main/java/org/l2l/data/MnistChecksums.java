@@ -15,8 +15,9 @@ import java.util.regex.Pattern;
  * themselves. Hashing costs little beside reading: about 50 ms for the 47 MB training images with
  * SHA instructions, a few hundred without.
  *
- * <p>The program always checks against {@link #CANONICAL}; tests on small generated files pass a
- * table of their own.
+ * <p>The program always checks MNIST against {@link #CANONICAL}, and Fashion-MNIST, whose files
+ * have the same names, against {@link FashionMnist#CHECKSUMS}; tests on small generated files pass
+ * a table of their own.
  *
  * @param sha256 lower-case hexadecimal SHA-256 by base name; a base name absent from the map is
  *               not checked

@@ -106,8 +106,18 @@ public record MnistData(float[] images, int[] labels, int count, int rows, int c
      * use small generated files.
      */
     static Mnist load(Path dataDir, MnistChecksums sums) {
-        return new Mnist(loadSplit(dataDir, TRAIN_IMAGES, TRAIN_LABELS, sums),
-                loadSplit(dataDir, TEST_IMAGES, TEST_LABELS, sums));
+        return load(dataDir, sums, "MNIST");
+    }
+
+    /**
+     * As {@link #load(Path)} for any data set distributed as the four MNIST-named IDX files
+     * (Fashion-MNIST), checking the files against {@code sums}.
+     *
+     * @param dataset the data set's name in messages, e.g. "Fashion-MNIST"
+     */
+    static Mnist load(Path dataDir, MnistChecksums sums, String dataset) {
+        return new Mnist(loadSplit(dataDir, TRAIN_IMAGES, TRAIN_LABELS, sums, dataset),
+                loadSplit(dataDir, TEST_IMAGES, TEST_LABELS, sums, dataset));
     }
 
     /**
@@ -139,15 +149,15 @@ public record MnistData(float[] images, int[] labels, int count, int rows, int c
     }
 
     private static MnistData loadSplit(Path dataDir, String imagesName, String labelsName,
-            MnistChecksums sums) {
-        Path imagesFile = require(dataDir, imagesName);
-        Path labelsFile = require(dataDir, labelsName);
+            MnistChecksums sums, String dataset) {
+        Path imagesFile = require(dataDir, imagesName, dataset);
+        Path labelsFile = require(dataDir, labelsName, dataset);
         byte[] imageBytes = Idx.readContent(imagesFile);
         Idx.Images raw = Idx.parseImages(imagesFile, imageBytes);
-        check(imagesFile, imagesName, imageBytes, sums);
+        check(imagesFile, imagesName, imageBytes, sums, dataset);
         byte[] labelBytes = Idx.readContent(labelsFile);
         int[] labels = Idx.parseLabels(labelsFile, labelBytes, true);
-        check(labelsFile, labelsName, labelBytes, sums);
+        check(labelsFile, labelsName, labelBytes, sums, dataset);
         return fromIdx(imagesFile, raw, labelsFile, labels);
     }
 
@@ -155,22 +165,24 @@ public record MnistData(float[] images, int[] labels, int count, int rows, int c
      * Checked after parsing, so that a cut-off or malformed file is reported as such rather than
      * by its checksum alone.
      */
-    private static void check(Path file, String baseName, byte[] content, MnistChecksums sums) {
+    private static void check(Path file, String baseName, byte[] content, MnistChecksums sums,
+            String dataset) {
         String mismatch = sums.mismatch(baseName, content);
         if (mismatch != null) {
-            throw new DataException(file + ": not the MNIST file " + baseName + ": " + mismatch
-                    + "; replace it with the original, or delete it to have MNIST fetched again");
+            throw new DataException(file + ": not the " + dataset + " file " + baseName + ": "
+                    + mismatch + "; replace it with the original, or delete it to have "
+                    + dataset + " fetched again");
         }
     }
 
-    private static Path require(Path dataDir, String baseName) {
+    private static Path require(Path dataDir, String baseName, String dataset) {
         Path found = find(dataDir, baseName);
         if (found == null) {
             String where = Files.isDirectory(dataDir) ? dataDir.toString()
                     : dataDir + " (no such directory)";
             throw new DataException(where + ": " + baseName + " (or " + baseName + GZIP_SUFFIX
-                    + ") not found; let the program fetch MNIST or pass the directory holding "
-                    + "the four MNIST files with --data-dir");
+                    + ") not found; let the program fetch " + dataset + " or pass the directory"
+                    + " holding the four " + dataset + " files with --data-dir");
         }
         return found;
     }

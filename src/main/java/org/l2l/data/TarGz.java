@@ -18,7 +18,8 @@ import java.util.zip.GZIPInputStream;
  *
  * <p>Enough for npm package tarballs (ustar written by node-tar) without adding a dependency:
  * 512-byte headers with checksum, octal or base-256 sizes, the ustar {@code prefix} field, GNU
- * long names ({@code L}) and pax {@code path}/{@code size} records ({@code x}). Only entries the
+ * long names ({@code L}) and pax {@code path}/{@code size} records ({@code x}); also the GNU
+ * layout of older archives (CIFAR-10's), whose headers have no prefix field. Only entries the
  * caller names are written, each to the path the caller chose, so entry names never become file
  * system paths (no path traversal).
  */
@@ -37,8 +38,12 @@ public final class TarGz {
     private static final int MAGIC_OFFSET = 257;
     private static final int PREFIX_OFFSET = 345;
     private static final int PREFIX_LENGTH = 155;
-    /** "ustar" at {@link #MAGIC_OFFSET} marks the POSIX layout that has a prefix field. */
-    private static final byte[] USTAR_MAGIC = "ustar".getBytes(StandardCharsets.US_ASCII);
+    /**
+     * "ustar" and a NUL at {@link #MAGIC_OFFSET} mark the POSIX layout that has a prefix field.
+     * GNU tar's own layout ("ustar" and two spaces, as in older archives such as CIFAR-10's) keeps
+     * other fields (access and change times) where POSIX has the prefix.
+     */
+    private static final byte[] USTAR_MAGIC = "ustar\0".getBytes(StandardCharsets.US_ASCII);
     /** High bit of the first size byte marks GNU base-256 encoding (files of 8 GiB or more). */
     private static final int BASE256_FLAG = 0x80;
     private static final int BASE256_VALUE_MASK = 0x7F;

@@ -118,4 +118,16 @@ class TarGzTest {
         assertEquals(Set.of(longName), TarGz.extract(archive, Map.of(longName, target)));
         assertArrayEquals(new byte[] {42}, Files.readAllBytes(target));
     }
+
+    /** GNU tar's layout keeps times where POSIX has the prefix; they are not part of the name. */
+    @Test
+    void gnuLayoutHasNoPrefixField() throws IOException {
+        byte[] data = CifarFiles.batch(0, 1, 1);
+        Path archive = Files.write(dir.resolve("cifar.tgz"), TestFiles.gzip(TestFiles.gnuTar(
+                Map.of("cifar-10-batches-bin/data_batch_1.bin", data))));
+        Path target = dir.resolve("b1");
+        assertEquals(Set.of("cifar-10-batches-bin/data_batch_1.bin"), TarGz.extract(archive,
+                Map.of("cifar-10-batches-bin/data_batch_1.bin", target)));
+        assertArrayEquals(data, Files.readAllBytes(target));
+    }
 }

@@ -99,6 +99,35 @@ final class TestFiles {
         return out.toByteArray();
     }
 
+    /**
+     * An archive of regular files in GNU tar's own layout (magic "ustar" and two spaces), as
+     * older archives such as CIFAR-10's are: no prefix field, and here access and change times
+     * set where POSIX has the prefix.
+     */
+    static byte[] gnuTar(Map<String, byte[]> entries) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+            byte[] data = e.getValue();
+            byte[] h = new byte[BLOCK];
+            put(h, 0, e.getKey());
+            put(h, 100, "0000644");
+            put(h, 108, "0000000");
+            put(h, 116, "0000000");
+            put(h, 124, String.format("%011o", data.length));
+            put(h, 136, "11145676425");
+            h[156] = '0';
+            put(h, 257, "ustar  ");
+            put(h, 345, "11145676425"); // atime
+            put(h, 357, "11145676425"); // ctime
+            checksum(h);
+            out.writeBytes(h);
+            out.writeBytes(data);
+            out.writeBytes(new byte[(BLOCK - data.length % BLOCK) % BLOCK]);
+        }
+        out.writeBytes(new byte[2 * BLOCK]);
+        return out.toByteArray();
+    }
+
     static void writeEntry(ByteArrayOutputStream out, String name, String prefix, char type,
             byte[] data) {
         byte[] h = new byte[BLOCK];
@@ -112,6 +141,13 @@ final class TestFiles {
         put(h, 257, "ustar");
         put(h, 263, "00");
         put(h, 345, prefix);
+        checksum(h);
+        out.writeBytes(h);
+        out.writeBytes(data);
+        out.writeBytes(new byte[(BLOCK - data.length % BLOCK) % BLOCK]);
+    }
+
+    private static void checksum(byte[] h) {
         Arrays.fill(h, 148, 156, (byte) ' ');
         int sum = 0;
         for (byte b : h) {
@@ -120,9 +156,6 @@ final class TestFiles {
         put(h, 148, String.format("%06o", sum));
         h[154] = 0;
         h[155] = ' ';
-        out.writeBytes(h);
-        out.writeBytes(data);
-        out.writeBytes(new byte[(BLOCK - data.length % BLOCK) % BLOCK]);
     }
 
     private static void put(byte[] h, int offset, String s) {

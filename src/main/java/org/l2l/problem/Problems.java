@@ -12,7 +12,8 @@ public final class Problems {
       PolynomialProblem.TYPE,
       SimpleProblem.TYPE,
       SimpleMultiProblem.TYPE,
-      MnistProblem.TYPE);
+      MnistProblem.TYPE,
+      ConvProblem.TYPE);
 
   /** The problem chosen by default. */
   public static final ProblemType<?> DEFAULT = QuadraticProblem.TYPE;

@@ -71,8 +71,9 @@ class BadInputTest {
         "--batch-size=N quadratic: functions per instance",
         "mnist: images per minibatch, the paper's and the official code's 128 (default: 128).",
         "--coefficients=N", "--hidden-units=N", "--data-dir=DIR",
-        "--output-scale=X", "mnist 0.1; otherwise 1", "--rules=GROUP=RULE",
-        "mnist weights, biases", "--max-bad-steps=N", "--epochs=N")) {
+        "--output-scale=X", "mnist, conv 0.1; otherwise 1", "--rules=GROUP=RULE",
+        "mnist weights, biases; conv conv, fc", "--dataset=D", "--labels=LIST",
+        "--max-bad-steps=N", "--epochs=N")) {
       assertTrue(help.contains(part), part + " in: " + help);
     }
   }

@@ -34,7 +34,10 @@ class ProblemsAndRulesTest {
   static List<Problem> tinyProblems() {
     List<Problem> out = new ArrayList<>();
     for (ProblemType<?> t : Problems.ALL) {
-      if (t == MnistProblem.TYPE) {
+      if (t == org.l2l.problem.ConvProblem.TYPE) {
+        var data = org.l2l.problem.ConvProblemTest.images(20, 8, 8, 1, 3);
+        out.add(new org.l2l.problem.ConvProblem(4, 8, 8, 1, () -> data));
+      } else if (t == MnistProblem.TYPE) {
         var data = MnistProblemTest.tinyData(40, 12, 3);
         out.add(new MnistProblem(4, 1, MnistProblem.Activation.SIGMOID, 8, 12, () -> data));
       } else {

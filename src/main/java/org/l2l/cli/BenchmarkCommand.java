@@ -59,6 +59,12 @@ final class BenchmarkCommand implements Callable<Integer> {
           + "wall time).")
   boolean profile;
 
+  @Option(names = "--optimizee-steps", defaultValue = "false",
+      description = "Then time optimizee steps without meta-training (an unroll's run divided by "
+          + "--unroll-length): the learned rules and Adam, on the same graph machinery, "
+          + "--meta-steps unrolls each.")
+  boolean optimizeeSteps;
+
   @Override
   public Integer call() throws IOException {
     ProblemConfig problemConfig = problem.config();
@@ -102,7 +108,36 @@ final class BenchmarkCommand implements Callable<Integer> {
         profile(u, instance);
       }
     }
+    if (optimizeeSteps) {
+      Unroll.Options run = Unroll.Options.evaluation(unrollLength, threads);
+      try (Unroll l2l = new Unroll(p, bindings, run);
+          Unroll adam = new Unroll(p, org.l2l.rule.Rules.baseline("adam", 0.01), run)) {
+        for (Unroll u : List.of(l2l, adam)) {
+          double[] ms = optimizeeStepMs(u, p);
+          System.out.printf(Locale.ROOT, "optimizee step (%s): median %.2f ms, p10 %.2f ms, "
+              + "p90 %.2f ms over %d unrolls of %d%n", u == l2l ? "l2l" : "adam",
+              ms[ms.length / 2], ms[ms.length / 10], ms[ms.length * 9 / 10], ms.length,
+              unrollLength);
+        }
+      }
+    }
     return 0;
+  }
+
+  /** Milliseconds per optimizee step: unrolls without a meta-step, sorted. */
+  private double[] optimizeeStepMs(Unroll u, Problem p) {
+    Instance instance = p.sample(Seeds.random(1, Seeds.Stream.TEST, 0));
+    u.reset(instance);
+    double[] ms = new double[metaSteps];
+    for (int i = -warmup; i < metaSteps; i++) {
+      long s = System.nanoTime();
+      u.run(instance, 0);
+      if (i >= 0) {
+        ms[i] = (System.nanoTime() - s) / 1e6 / unrollLength;
+      }
+    }
+    Arrays.sort(ms);
+    return ms;
   }
 
   /** Traces meta-steps and prints the op types that take the most time. */

@@ -225,13 +225,7 @@ public final class ConvProblem implements Problem {
 
   /** The image indices of the minibatch of global step {@code step} of an instance. */
   public int[] batchIndices(ConvInstance instance, long step, int count) {
-    SplittableRandom r = new SplittableRandom(
-        new SplittableRandom(instance.batchSeed() + step * STEP_MIX).nextLong());
-    int[] idx = new int[batchSize];
-    for (int i = 0; i < batchSize; i++) {
-      idx[i] = r.nextInt(count);
-    }
-    return idx;
+    return Classification.batchIndices(instance.batchSeed(), step, STEP_MIX, batchSize, count);
   }
 
   /** Batch norm with the batch's own statistics over {@code axes}, offset only. */
@@ -279,11 +273,8 @@ public final class ConvProblem implements Problem {
     return new ProblemGraph() {
       @Override
       public Operand<TFloat32> loss(Ops tf, List<Operand<TFloat32>> params, int step) {
-        Operand<TFloat32> logProbabilities = tf.nn.logSoftmax(
-            logits(tf, stepImages.get(step), params));
-        Operand<TFloat32> picked = tf.reduceSum(
-            tf.math.mul(stepLabels.get(step), logProbabilities), tf.constant(new int[] {0, 1}));
-        return tf.withName("loss").math.mul(picked, tf.constant(-1f / batchSize));
+        return Classification.crossEntropy(tf, logits(tf, stepImages.get(step), params),
+            stepLabels.get(step), batchSize);
       }
 
       @Override

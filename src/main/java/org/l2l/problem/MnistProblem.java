@@ -236,15 +236,7 @@ public final class MnistProblem implements Problem {
 
   /** The image indices of the minibatch of global step {@code step} of an instance. */
   public int[] batchIndices(MnistInstance instance, long step, int count) {
-    // SplittableRandom(seed + GOLDEN) is SplittableRandom(seed) shifted by one draw, so the step
-    // is mixed in through a different constant and a first nextLong (a 64-bit mix).
-    SplittableRandom r = new SplittableRandom(
-        new SplittableRandom(instance.batchSeed() + step * STEP_MIX).nextLong());
-    int[] idx = new int[batchSize];
-    for (int i = 0; i < batchSize; i++) {
-      idx[i] = r.nextInt(count);
-    }
-    return idx;
+    return Classification.batchIndices(instance.batchSeed(), step, STEP_MIX, batchSize, count);
   }
 
   @Override
@@ -269,10 +261,7 @@ public final class MnistProblem implements Problem {
             x = activation == Activation.SIGMOID ? layer.math.sigmoid(x) : layer.nn.relu(x);
           }
         }
-        Operand<TFloat32> logProbabilities = tf.nn.logSoftmax(x);
-        Operand<TFloat32> picked = tf.reduceSum(
-            tf.math.mul(stepLabels.get(step), logProbabilities), tf.constant(new int[] {0, 1}));
-        return tf.withName("loss").math.mul(picked, tf.constant(-1f / batchSize));
+        return Classification.crossEntropy(tf, x, stepLabels.get(step), batchSize);
       }
 
       @Override

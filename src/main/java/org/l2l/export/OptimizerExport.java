@@ -172,6 +172,7 @@ public final class OptimizerExport {
   static String readme(OptimizerFile.TrainedRule trained, OptimizerFile.Loaded optimizer,
       Path source) {
     CoordinatewiseLstm rule = (CoordinatewiseLstm) trained.rule();
+    boolean several = optimizer.learned().size() > 1;
     CoordinatewiseLstm.Config c = rule.config();
     int width = rule.packedStateWidth();
     String metadata = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
@@ -187,16 +188,17 @@ public final class OptimizerExport {
         # A trained learned optimizer (l2l export)
 
         Exported from `%s`: a coordinatewise LSTM optimizer (Andrychowicz et al. 2016) with
-        %d layer(s) of %d units, forget bias %s, output scale %s, preprocessing `%s` (p = %s).
+        %d layer(s) of %d units, forget bias %s, output scale %s, preprocessing `%s` (p = %s).%s
 
         ## Files
 
         - `saved_model.pb` (and an empty `variables/`): a TensorFlow SavedModel (tag `serve`) of
           one step of the update rule. The weights are constants inside the graph (each
           behind a PlaceholderWithDefault; feed only the signature's inputs).
-        - `optimizer.l2lw`: the weights alone in the l2l weights format (magic `L2LW`, uint32
-          version 2 (1 for older files), uint32 header length N, N bytes of JSON header, then little-endian float32
-          data; see the project's docs/formats.md, section "The `.l2lw` weights format").
+        - `%soptimizer.l2lw`: the weights in the l2l weights format (magic `L2LW`, uint32
+          version 2 (1 for older files), uint32 header length N, N bytes of JSON header, then
+          little-endian float32 data; see the project's docs/formats.md, section "The `.l2lw`
+          weights format").
         - `README.md`: this file.
 
         ## Signature `serving_default` (method `%s`)
@@ -233,7 +235,10 @@ public final class OptimizerExport {
         %s
         ```
         """, source, c.layers(), c.hiddenSize(), c.forgetBias(), c.outputScale(),
-        c.preprocessing().flag(), c.preprocessP(), METHOD_NAME, GRADIENT, STATE, width, UPDATE,
+        c.preprocessing().flag(), c.preprocessP(), several ? "\n\nThis is the learned rule `"
+            + trained.scope() + "` of a run with several (`--rules " + optimizer.rules().flag()
+            + "`): feed it the gradient of the parameters of its groups only." : "",
+        several ? "../" : "", METHOD_NAME, GRADIENT, STATE, width, UPDATE,
         NEW_STATE, width, layout, width, metadata);
   }
 }

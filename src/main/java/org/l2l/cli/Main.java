@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
     description = {"Learning to learn by gradient descent by gradient descent "
         + "(Andrychowicz et al. 2016) in TensorFlow Java."},
     subcommands = {TrainCommand.class, EvaluateCommand.class, GraphCommand.class,
-        InspectCommand.class, ExportCommand.class, BenchmarkCommand.class})
+        InspectCommand.class, ExportCommand.class, BenchmarkCommand.class,
+        BenchCommand.class})
 public final class Main implements Runnable {
 
   /** Exit code of a user's mistake. */

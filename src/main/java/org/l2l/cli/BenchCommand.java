@@ -400,11 +400,16 @@ final class BenchCommand implements Callable<Integer> {
 
   /** This process's peak resident memory (VmHWM) in MiB; null where /proc is absent. */
   static Double peakRssMb() {
+    Long kb = peakRssKb();
+    return kb == null ? null : Math.round(kb / 1024.0 * 10) / 10.0;
+  }
+
+  /** This process's peak resident memory (VmHWM) in kB; null where /proc is absent. */
+  static Long peakRssKb() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
         if (line.startsWith("VmHWM:")) {
-          long kb = Long.parseLong(line.substring(6).replace("kB", "").trim());
-          return Math.round(kb / 1024.0 * 10) / 10.0;
+          return Long.parseLong(line.substring(6).replace("kB", "").trim());
         }
       }
     } catch (IOException | RuntimeException e) {

@@ -3,8 +3,6 @@ package org.l2l.cli;
 import org.l2l.config.Check;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -19,8 +17,6 @@ import org.l2l.problem.Problem;
 import org.l2l.meta.MetaAdam;
 import org.l2l.meta.ProblemConfig;
 import org.l2l.rule.RuleMap;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import org.l2l.rule.CoordinatewiseLstm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,7 +30,6 @@ import picocli.CommandLine.Option;
 final class BenchmarkCommand implements Callable<Integer> {
 
   @Mixin ProblemMixin problem;
-  @Spec CommandSpec spec;
   @Mixin KernelMixin kernel;
 
   @Option(names = "--unroll-length", paramLabel = "N", defaultValue = "20",
@@ -70,9 +65,7 @@ final class BenchmarkCommand implements Callable<Integer> {
     ProblemConfig problemConfig = problem.config();
     CoordinatewiseLstm.Config lstm = problem.lstm();
     CoordinatewiseLstm.Kernel lstmKernel = kernel.resolve();
-    RuleMap rules = RecordOptions.rules(spec.commandLine().getParseResult());
-    rules.check(problemConfig.type().groups(), "problem " + problemConfig.name());
-    rules.requireLearned(problemConfig.type().groups(), "problem " + problemConfig.name());
+    RuleMap rules = problem.rules();
     Check.positive("--unroll-length", unrollLength);
     Check.positive("--meta-steps", metaSteps);
     Check.nonNegative("--warmup", warmup);
@@ -85,16 +78,7 @@ final class BenchmarkCommand implements Callable<Integer> {
         MetaAdam.LEARNING_RATE_DEFAULT, 0, 1, threads))) {
       double buildMs = (System.nanoTime() - t0) / 1e6;
       Instance instance = p.sample(Seeds.random(1, Seeds.Stream.TRAIN, 0));
-      u.reset(instance);
-      double[] ms = new double[metaSteps];
-      for (int i = -warmup; i < metaSteps; i++) {
-        long s = System.nanoTime();
-        u.train(instance, 0);
-        if (i >= 0) {
-          ms[i] = (System.nanoTime() - s) / 1e6;
-        }
-      }
-      Arrays.sort(ms);
+      double[] ms = timeUnrolls(u, instance, true, 1);
       System.out.printf(Locale.ROOT, "problem %s, %d coordinates, unroll %d, threads %s, LSTM "
           + "kernel %s%n", p.name(), p.numCoordinates(), unrollLength,
           threads == 0 ? "default" : threads, lstmKernel.flag());
@@ -103,7 +87,9 @@ final class BenchmarkCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "meta-step: median %.2f ms, p10 %.2f ms, p90 %.2f ms "
           + "over %d%n", ms[metaSteps / 2], ms[metaSteps / 10], ms[metaSteps * 9 / 10],
           metaSteps);
-      System.out.printf(Locale.ROOT, "peak memory (VmHWM): %s%n", peakMemory());
+      Long kb = BenchCommand.peakRssKb();
+      System.out.printf(Locale.ROOT, "peak memory (VmHWM): %s%n", kb == null ? "unknown"
+          : kb + " kB");
       if (profile) {
         profile(u, instance);
       }
@@ -126,14 +112,26 @@ final class BenchmarkCommand implements Callable<Integer> {
 
   /** Milliseconds per optimizee step: unrolls without a meta-step, sorted. */
   private double[] optimizeeStepMs(Unroll u, Problem p) {
-    Instance instance = p.sample(Seeds.random(1, Seeds.Stream.TEST, 0));
+    return timeUnrolls(u, p.sample(Seeds.random(1, Seeds.Stream.TEST, 0)), false,
+        unrollLength);
+  }
+
+  /**
+   * From a reset to {@code instance}: --warmup untimed, then --meta-steps timed runs of unroll 0
+   * (with a meta-step if {@code train}), each divided by {@code divisor}; sorted milliseconds.
+   */
+  private double[] timeUnrolls(Unroll u, Instance instance, boolean train, int divisor) {
     u.reset(instance);
     double[] ms = new double[metaSteps];
     for (int i = -warmup; i < metaSteps; i++) {
       long s = System.nanoTime();
-      u.run(instance, 0);
+      if (train) {
+        u.train(instance, 0);
+      } else {
+        u.run(instance, 0);
+      }
       if (i >= 0) {
-        ms[i] = (System.nanoTime() - s) / 1e6 / unrollLength;
+        ms[i] = (System.nanoTime() - s) / 1e6 / divisor;
       }
     }
     Arrays.sort(ms);
@@ -190,18 +188,5 @@ final class BenchmarkCommand implements Callable<Integer> {
       n++;
     }
     return n;
-  }
-
-  private static String peakMemory() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) {
-          return line.substring(6).trim();
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // not Linux: no figure
-    }
-    return "unknown";
   }
 }

@@ -20,7 +20,6 @@ import org.l2l.meta.Evaluator;
 import org.l2l.meta.Seeds;
 import org.l2l.meta.Unroll;
 import org.l2l.problem.Problem;
-import org.l2l.meta.Checkpoint;
 import org.l2l.meta.ProblemConfig;
 import org.l2l.problem.ProblemType;
 import org.l2l.rule.RuleMap;
@@ -156,8 +155,7 @@ final class EvaluateCommand implements Callable<Integer> {
       List<RuleMap.Binding> bindings = trained.rules().bind(p.params(),
           scope -> file.learned(scope).rule(lstmKernel), "problem " + p.name());
       try (Unroll u = new Unroll(p, bindings, opts)) {
-        u.setMetaParamValues(trained.values(Checkpoint.learned(u).stream()
-            .map(r -> r.scope()).toList()));
+        u.setMetaParamValues(trained);
         System.out.printf(Locale.ROOT, "l2l: %d instances of %d steps%n", instances, numSteps);
         results.put("l2l", Evaluator.run(u, seed, Seeds.Stream.TEST, instances, numSteps, null));
       }

@@ -19,8 +19,6 @@ import org.l2l.meta.Unroll;
 import org.l2l.problem.Problem;
 import org.l2l.meta.ProblemConfig;
 import org.l2l.rule.RuleMap;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import org.l2l.rule.CoordinatewiseLstm;
 import org.l2l.rule.Preprocessing;
 import org.tensorflow.proto.GraphDef;
@@ -43,7 +41,6 @@ final class GraphCommand implements Callable<Integer> {
   static final int BLOG_STEPS = 5;
 
   @Mixin ProblemMixin problem;
-  @Spec CommandSpec spec;
 
   @Option(names = "--preset", paramLabel = "NAME",
       description = "blog: the reduced system (overrides problem and LSTM flags).")
@@ -77,9 +74,7 @@ final class GraphCommand implements Callable<Integer> {
     } else {
       problemConfig = problem.config();
       config = problem.lstm();
-      rules = RecordOptions.rules(spec.commandLine().getParseResult());
-      rules.check(problemConfig.type().groups(), "problem " + problemConfig.name());
-      rules.requireLearned(problemConfig.type().groups(), "problem " + problemConfig.name());
+      rules = problem.rules();
       length = Check.positive("--unroll-length", unrollLength);
     }
     String folder = name != null ? name : preset != null ? preset : problemConfig.name();

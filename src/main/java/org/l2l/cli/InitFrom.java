@@ -74,8 +74,7 @@ final class InitFrom {
       System.out.printf(Locale.ROOT, "--init-from: Adam's moments start at zero (%s)%n", reason);
     }
     // The weights last: restoring the checkpoint above also restored the weights it holds.
-    unroll.setMetaParamValues(init.values(Checkpoint.learned(unroll).stream()
-        .map(r -> r.scope()).toList()));
+    unroll.setMetaParamValues(init);
     return record;
   }
 

@@ -4,6 +4,7 @@ import org.l2l.meta.ProblemConfig;
 import org.l2l.problem.ProblemType;
 import org.l2l.problem.Problems;
 import org.l2l.rule.CoordinatewiseLstm;
+import org.l2l.rule.RuleMap;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParseResult;
@@ -47,6 +48,19 @@ final class ProblemMixin {
     ProblemType<?> t = type();
     RecordOptions.onlyOptionsOf(t, given());
     return new ProblemConfig(t, RecordOptions.overlay(t.defaults(), given()));
+  }
+
+  /**
+   * The --rules given (the default when absent) for meta-training the chosen problem: every
+   * group it names must be the problem's, and some group must be left to a learned rule. Checked
+   * before any data is loaded.
+   */
+  RuleMap rules() {
+    ProblemType<?> t = type();
+    RuleMap rules = RecordOptions.rules(given());
+    rules.check(t.groups(), "problem " + t.name());
+    rules.requireLearned(t.groups(), "problem " + t.name());
+    return rules;
   }
 
   /** The learned rule's settings: the problem's defaults with the options given. */

@@ -17,6 +17,7 @@ import org.l2l.io.AtomicFiles;
 import org.l2l.io.FormatException;
 import org.l2l.io.OptimizerFile;
 import org.l2l.meta.Checkpoint;
+import org.l2l.meta.Configs;
 import org.l2l.meta.MetaTrainer;
 import org.l2l.meta.ProblemConfig;
 import org.l2l.meta.RunConfig;
@@ -117,16 +118,16 @@ final class TrainCommand implements Callable<Integer> {
     }
     RunConfig config;
     Path dir;
-    OptimizerFile.Loaded init = null;
+    OptimizerFlag init = null;
     if (resume != null) {
       dir = resume;
       config = resumed(dir, given);
     } else {
-      config = fresh(given);
-      dir = checkpointDir.resolve(config.run());
       if (initFrom != null) {
-        init = OptimizerFlag.load("--init-from", initFrom).loaded();
+        init = OptimizerFlag.load("--init-from", initFrom);
       }
+      config = fresh(given, init);
+      dir = checkpointDir.resolve(config.run());
     }
     Path tensorboard = tensorboardDir.resolve(config.run());
     if (!noTensorboard && resume == null) {
@@ -164,7 +165,7 @@ final class TrainCommand implements Callable<Integer> {
             training.epochs());
       } else {
         if (init != null) {
-          written = config.withInitFrom(InitFrom.start(unroll, config, init));
+          written = config.withInitFrom(InitFrom.start(unroll, config, init.loaded()));
         }
         Folders.prepare(dir, "--checkpoint-dir");
         if (!noTensorboard) {
@@ -176,14 +177,14 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  /** The run of a fresh start: the flags over the defaults of the chosen problem. */
-  private RunConfig fresh(ParseResult given) {
+  /**
+   * The run of a fresh start: the flags over the defaults of the chosen problem, and with
+   * --init-from ({@code init}, else null) the file's LSTM settings and rules.
+   */
+  private RunConfig fresh(ParseResult given, OptimizerFlag init) {
     ProblemConfig problemConfig = problem.config();
     CoordinatewiseLstm.Config lstm = problem.lstm();
-    RuleMap rules = RecordOptions.rules(given);
-    // A --rules naming an unknown group fails before anything is loaded.
-    rules.check(problemConfig.type().groups(), "problem " + problemConfig.name());
-    rules.requireLearned(problemConfig.type().groups(), "problem " + problemConfig.name());
+    RuleMap rules = problem.rules();
     TrainConfig training = RecordOptions.overlay(
         TrainConfig.DEFAULTS.withKernel(kernel.resolve().flag()), given);
     String name = run == null ? problemConfig.name() : run;
@@ -194,9 +195,8 @@ final class TrainCommand implements Callable<Integer> {
           + "--resume " + dir + ", choose another --run, or pass --force to replace it");
     }
     JsonObject initRecord = null;
-    if (initFrom != null) {
-      OptimizerFlag named = OptimizerFlag.load("--init-from", initFrom);
-      OptimizerFile.Loaded loaded = named.loaded();
+    if (init != null) {
+      OptimizerFile.Loaded loaded = init.loaded();
       CoordinatewiseLstm.Config fileLstm = (CoordinatewiseLstm.Config)
           loaded.learned().get(0).rule().config();
       List<String> differing = RecordOptions.differing(fileLstm, given);
@@ -209,7 +209,7 @@ final class TrainCommand implements Callable<Integer> {
       }
       lstm = fileLstm;
       rules = loaded.rules();
-      initRecord = InitFrom.record(named.file(), loaded);
+      initRecord = InitFrom.record(init.file(), loaded);
     }
     return new RunConfig(name, problemConfig, lstm, rules, training, initRecord);
   }
@@ -252,7 +252,7 @@ final class TrainCommand implements Callable<Integer> {
         RecordOptions.overlay(saved.lstm(), given),
         given.hasMatchedOption("--rules") ? RecordOptions.rules(given) : saved.rules(),
         training, saved.initFrom());
-    String differing = RunConfig.differences(saved.identity(), merged.identity(), "run",
+    String differing = Configs.differences(saved.identity(), merged.identity(), "run",
         "given");
     if (!differing.isEmpty()) {
       throw UserError.flag("--resume", dir, "the run's config differs in " + differing

@@ -58,17 +58,6 @@ public final class Cifar10 {
             "data_batch_1.bin .. data_batch_5.bin and test_batch.bin";
 
     private static final int PLANE = HEIGHT * WIDTH;
-    private static final float MAX_PIXEL = 255f;
-    private static final int UNSIGNED_BYTE_VALUES = 256;
-    private static final int UNSIGNED_BYTE_MASK = 0xFF;
-    /** byte value -> value / 255, so conversion is a table lookup yielding exactly b / 255f. */
-    private static final float[] SCALED = new float[UNSIGNED_BYTE_VALUES];
-
-    static {
-        for (int b = 0; b < UNSIGNED_BYTE_VALUES; b++) {
-            SCALED[b] = b / MAX_PIXEL;
-        }
-    }
 
     private Cifar10() {
     }
@@ -237,7 +226,7 @@ public final class Cifar10 {
     }
 
     private static int label(Path file, int record, byte b) {
-        int label = b & UNSIGNED_BYTE_MASK;
+        int label = Byte.toUnsignedInt(b);
         if (label >= NUM_CLASSES) {
             throw new DataException(file + ": record " + record + " has label byte " + label
                     + ", expected 0.." + (NUM_CLASSES - 1) + " (not a CIFAR-10 binary batch?)");
@@ -250,7 +239,7 @@ public final class Cifar10 {
         for (int c = 0; c < CHANNELS; c++) {
             int plane = from + c * PLANE;
             for (int p = 0; p < PLANE; p++) {
-                pixels[to + p * CHANNELS + c] = SCALED[data[plane + p] & UNSIGNED_BYTE_MASK];
+                pixels[to + p * CHANNELS + c] = MnistData.scaled(data[plane + p]);
             }
         }
     }

@@ -45,6 +45,19 @@ public final class ImageDatasets {
                 key -> fetchAndLoad(name, dir, log));
     }
 
+    private static final Map<Path, Mnist> MNIST = new ConcurrentHashMap<>();
+
+    /**
+     * MNIST itself, fetched into {@code dir} if absent and loaded once per folder per process:
+     * the one cache behind {@code --problem mnist} and {@code --dataset mnist}.
+     */
+    public static Mnist mnist(Path dir, Consumer<String> log) {
+        return MNIST.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> {
+            MnistFetcher.ensure(dir, log);
+            return MnistData.load(dir);
+        });
+    }
+
     /** The usual data directory of a data set, {@code data/NAME} under the working directory. */
     public static Path defaultDir(String name) {
         return Path.of("data", name);
@@ -61,36 +74,12 @@ public final class ImageDatasets {
                 return of(name, FashionMnist.load(dir));
             }
             default -> {
-                MnistFetcher.ensure(dir, log);
-                return of(name, MnistData.load(dir));
+                return of(name, mnist(dir, log));
             }
         }
     }
 
     private static ImageDataset of(String name, Mnist m) {
         return new ImageDataset(name, Images.of(m.train()), Images.of(m.test()));
-    }
-
-    /**
-     * Fetches a data set into a folder if absent: {@code ImageDatasets NAME [DIR]}, DIR defaulting
-     * to {@code data/NAME}; for preparing machines (CI). Exit code 2 with one line on standard
-     * error when that fails.
-     */
-    public static void main(String[] args) {
-        if (args.length < 1 || args.length > 2 || !NAMES.contains(args[0])) {
-            System.err.println("usage: ImageDatasets " + String.join("|", NAMES) + " [DIR]");
-            System.exit(2);
-        }
-        Path dir = args.length > 1 ? Path.of(args[1]) : defaultDir(args[0]);
-        try {
-            switch (args[0]) {
-                case Cifar10.NAME -> Cifar10Fetcher.ensure(dir, System.out::println);
-                case FashionMnist.NAME -> FashionMnist.ensure(dir, System.out::println);
-                default -> MnistFetcher.ensure(dir, System.out::println);
-            }
-        } catch (UserError e) {
-            System.err.println("l2l: " + e.getMessage());
-            System.exit(2);
-        }
     }
 }

@@ -50,6 +50,11 @@ public record MnistData(float[] images, int[] labels, int count, int rows, int c
         }
     }
 
+    /** A pixel byte as a value in [0, 1]: exactly {@code (b & 0xFF) / 255f}. */
+    static float scaled(byte b) {
+        return SCALED[b & UNSIGNED_BYTE_MASK];
+    }
+
     /** Validates that the array lengths match the declared shape. */
     public MnistData {
         Objects.requireNonNull(images, "images");
@@ -143,7 +148,7 @@ public record MnistData(float[] images, int[] labels, int count, int rows, int c
         byte[] pixels = raw.pixels();
         float[] images = new float[pixels.length];
         for (int i = 0; i < pixels.length; i++) {
-            images[i] = SCALED[pixels[i] & UNSIGNED_BYTE_MASK];
+            images[i] = scaled(pixels[i]);
         }
         return new MnistData(images, labels, raw.count(), raw.rows(), raw.cols());
     }

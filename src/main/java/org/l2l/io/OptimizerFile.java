@@ -192,9 +192,10 @@ public final class OptimizerFile {
       try {
         rule = LearnedRules.create(d.get("type").getAsString(), d.getAsJsonObject("config"),
             d.get("scope").getAsString(), CoordinatewiseLstm.Kernel.STOCK, file);
-      } catch (UserError e) {
-        throw e instanceof FormatException f ? f : FormatException.of(file, e.getMessage()
-            .replace(file + ": ", ""));
+      } catch (FormatException e) {
+        throw e;
+      } catch (UserError e) { // already "FILE: what is wrong"
+        throw new FormatException(e.getMessage(), e);
       } catch (RuntimeException e) {
         throw FormatException.of(file, "a learned rule's description is invalid ("
             + e.getMessage() + ")");

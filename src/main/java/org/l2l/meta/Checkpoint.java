@@ -9,9 +9,6 @@ import java.nio.file.Path;
 import org.l2l.io.AtomicFiles;
 import org.l2l.io.FormatException;
 import org.l2l.io.OptimizerFile;
-import java.util.ArrayList;
-import java.util.List;
-import org.l2l.rule.LearnedRule;
 import org.l2l.rule.RuleMap;
 import org.tensorflow.exceptions.TensorFlowException;
 
@@ -62,7 +59,7 @@ public final class Checkpoint {
       } catch (TensorFlowException e) {
         throw new IOException("TensorFlow could not write the checkpoint: " + firstLine(e), e);
       }
-      OptimizerFile.write(tmp.resolve(OptimizerFile.FILE_NAME), rules, learned(unroll), phi,
+      OptimizerFile.write(tmp.resolve(OptimizerFile.FILE_NAME), rules, unroll.learnedRules(), phi,
           optimizerMetadata);
       JsonObject o = new JsonObject();
       o.addProperty("format", FORMAT);
@@ -75,17 +72,6 @@ public final class Checkpoint {
       AtomicFiles.writeString(tmp.resolve(STATE),
           new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
     });
-  }
-
-  /** The learned rules of an unroll, in the order of its meta-parameters. */
-  public static List<LearnedRule> learned(Unroll unroll) {
-    List<LearnedRule> out = new ArrayList<>();
-    for (RuleMap.Binding b : unroll.bindings()) {
-      if (b.rule() instanceof LearnedRule l) {
-        out.add(l);
-      }
-    }
-    return out;
   }
 
   /**

@@ -2,7 +2,6 @@ package org.l2l.meta;
 
 import org.l2l.problem.Instance;
 import org.l2l.problem.Problem;
-import org.l2l.rule.UpdateRule;
 
 /**
  * Meta-training by truncated backpropagation through time: each epoch samples a new instance,
@@ -119,11 +118,6 @@ public final class MetaTrainer {
       }
     }
     return settings.epochs();
-  }
-
-  /** Builds the unroll for meta-training {@code rule} on {@code problem}. */
-  public static Unroll build(Problem problem, UpdateRule rule, Settings settings) {
-    return new Unroll(problem, rule, settings.unrollOptions());
   }
 
   /** Builds the unroll for meta-training the rules of {@code bindings} on {@code problem}. */

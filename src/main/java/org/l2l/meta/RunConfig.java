@@ -99,11 +99,6 @@ public record RunConfig(String run, ProblemConfig problem, CoordinatewiseLstm.Co
     return saved.has("format") ? saved : fromJson(saved, source).identity();
   }
 
-  /** "key (a: x, b: y), ..." for the differing keys of two identities. */
-  public static String differences(JsonObject a, JsonObject b, String nameA, String nameB) {
-    return Configs.differences(a, b, nameA, nameB);
-  }
-
   /** Reads config.json; a missing, unreadable or invalid file is a {@link FormatException}. */
   public static RunConfig read(Path file) {
     JsonObject o;

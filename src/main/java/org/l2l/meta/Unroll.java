@@ -7,6 +7,8 @@ import org.l2l.problem.Instance;
 import org.l2l.problem.ParamSpec;
 import org.l2l.problem.Problem;
 import org.l2l.problem.ProblemGraph;
+import org.l2l.io.OptimizerFile;
+import org.l2l.rule.LearnedRule;
 import org.l2l.rule.RuleGraph;
 import org.l2l.rule.RuleMap;
 import org.l2l.rule.UpdateRule;
@@ -142,7 +144,6 @@ public final class Unroll implements AutoCloseable {
     Ops tf = Ops.create(graph);
     int length = options.unrollLength();
     boolean single = bindings.size() == 1;
-    List<ParamSpec> specs = problem.params();
 
     problemGraph = problem.build(tf.withSubScope("optimizee"), length);
     int learnedIndex = 0;
@@ -161,14 +162,13 @@ public final class Unroll implements AutoCloseable {
     // Optimizee parameters and optimizer state, carried across unrolls (not trainable).
     Ops carried = tf.withSubScope("carried");
     for (int b = 0; b < bindings.size(); b++) {
-      String suffix = single ? "" : "_" + bindings.get(b).label();
       long n = size(bindings.get(b));
-      thetas.add(carried.withName("theta" + suffix).variable(
+      thetas.add(carried.withName("theta" + suffix(b)).variable(
           carried.zeros(carried.constant(new long[] {n}), TFloat32.class)));
       List<Shape> stateShapes = ruleGraphs.get(b).stateShapes();
       List<Variable<TFloat32>> st = new ArrayList<>();
       for (int i = 0; i < stateShapes.size(); i++) {
-        st.add(carried.withName("state" + (single ? "" : suffix + "_") + i).variable(
+        st.add(carried.withName("state" + (single ? "" : suffix(b) + "_") + i).variable(
             carried.zeros(carried.constant(stateShapes.get(i).asArray()), TFloat32.class)));
       }
       states.add(st);
@@ -178,8 +178,7 @@ public final class Unroll implements AutoCloseable {
     Ops reset = tf.withSubScope("reset");
     List<Op> resets = new ArrayList<>();
     for (int b = 0; b < bindings.size(); b++) {
-      String suffix = single ? "" : "_" + bindings.get(b).label();
-      Placeholder<TFloat32> t0 = reset.withName("theta0" + suffix).placeholder(TFloat32.class,
+      Placeholder<TFloat32> t0 = reset.withName("theta0" + suffix(b)).placeholder(TFloat32.class,
           Placeholder.shape(Shape.of(size(bindings.get(b)))));
       theta0s.add(t0);
       resets.add(reset.assign(thetas.get(b), t0));
@@ -193,8 +192,7 @@ public final class Unroll implements AutoCloseable {
     List<Operand<TFloat32>> thetaT = new ArrayList<>();
     List<List<Operand<TFloat32>>> stateT = new ArrayList<>();
     for (int b = 0; b < bindings.size(); b++) {
-      String suffix = single ? "" : "_" + bindings.get(b).label();
-      thetaT.add(carried.withName("theta_read" + suffix).identity(thetas.get(b)));
+      thetaT.add(carried.withName("theta_read" + suffix(b)).identity(thetas.get(b)));
       stateT.add(new ArrayList<>(states.get(b)));
       stepGradients.add(new ArrayList<>());
       stepUpdates.add(new ArrayList<>());
@@ -214,7 +212,7 @@ public final class Unroll implements AutoCloseable {
       for (int b = 0; b < bindings.size(); b++) {
         Operand<TFloat32> grad = dy.dy(b);
         if (!options.secondDerivatives()) {
-          grad = gradScope.withName(single ? "stop" : "stop_" + bindings.get(b).label())
+          grad = gradScope.withName("stop" + suffix(b))
               .stopGradient(grad);
         }
         stepGradients.get(b).add(grad);
@@ -224,7 +222,7 @@ public final class Unroll implements AutoCloseable {
         if (u.preprocessed() != null) {
           stepInputs.get(b).add(u.preprocessed());
         }
-        nextTheta.add(update.withName(single ? "theta" : "theta_" + bindings.get(b).label())
+        nextTheta.add(update.withName("theta" + suffix(b))
             .math.add(thetaT.get(b), u.update()));
         stateT.set(b, u.state());
       }
@@ -295,6 +293,14 @@ public final class Unroll implements AutoCloseable {
       loadOp = load.withControlDependencies(assigns).withName("load").noOp();
     }
     session = new Session(graph, sessionConfig(options.threads()));
+  }
+
+  /**
+   * The suffix of binding b's names in the graph: none with one rule (the single-rule graph's
+   * names, so its checkpoints restore), "_LABEL" with several.
+   */
+  private String suffix(int b) {
+    return bindings.size() == 1 ? "" : "_" + bindings.get(b).label();
   }
 
   /** Coordinates of a binding. */
@@ -479,25 +485,28 @@ public final class Unroll implements AutoCloseable {
    * changing any variable: for inspection and tests.
    */
   public List<float[]> optimizeeGradients(Instance instance, int unrollIndex) {
-    return perStep(fetchWithFeeds(instance, unrollIndex, flatten(stepGradients)));
+    List<Operand<TFloat32>> fetches = new ArrayList<>();
+    stepGradients.forEach(fetches::addAll);
+    List<float[]> fetched = fetchWithFeeds(instance, unrollIndex, fetches);
+    int steps = stepGradients.get(0).size();
+    List<float[]> out = new ArrayList<>();
+    for (int t = 0; t < steps; t++) {
+      List<float[]> perBinding = new ArrayList<>();
+      for (int b = 0; b < bindings.size(); b++) {
+        perBinding.add(fetched.get(b * steps + t));
+      }
+      out.add(specOrder(perBinding));
+    }
+    return out;
   }
 
   /** What one unroll's steps computed, for histograms: gradients, updates, preprocessed inputs. */
   public record Probe(List<float[]> gradients, List<float[]> updates, List<float[]> inputs) {}
 
   /**
-   * Runs one unroll from the current state without changing any variable and returns every
-   * step's optimizee gradient, update g_t and preprocessed input (empty for baselines).
-   */
-  public Probe probe(Instance instance, int unrollIndex) {
-    return probes(instance, unrollIndex).stream().reduce((a, b) -> new Probe(
-        concat(a.gradients(), b.gradients()), concat(a.updates(), b.updates()),
-        concat(a.inputs(), b.inputs()))).orElseThrow();
-  }
-
-  /**
-   * As {@link #probe}, one probe per binding ({@link #bindings()} order), without changing any
-   * variable.
+   * Runs one unroll from the current state without changing any variable and returns, per
+   * binding ({@link #bindings()} order), every step's optimizee gradient, update g_t and
+   * preprocessed input (empty for baselines).
    */
   public List<Probe> probes(Instance instance, int unrollIndex) {
     List<Operand<TFloat32>> fetches = new ArrayList<>();
@@ -515,41 +524,6 @@ public final class Unroll implements AutoCloseable {
       out.add(new Probe(all.subList(at, at + u), all.subList(at + u, at + 2 * u),
           all.subList(at + 2 * u, at + 2 * u + in)));
       at += 2 * u + in;
-    }
-    return out;
-  }
-
-  /** Per step, the bindings' arrays joined (binding order); a single binding's as they are. */
-  private static List<float[]> concat(List<float[]> a, List<float[]> b) {
-    if (b.isEmpty()) {
-      return a;
-    }
-    if (a.isEmpty()) {
-      return b;
-    }
-    List<float[]> out = new ArrayList<>();
-    for (int t = 0; t < a.size(); t++) {
-      float[] x = a.get(t);
-      float[] y = b.get(t);
-      float[] z = java.util.Arrays.copyOf(x, x.length + y.length);
-      System.arraycopy(y, 0, z, x.length, y.length);
-      out.add(z);
-    }
-    return out;
-  }
-
-  private static List<Operand<TFloat32>> flatten(List<List<Operand<TFloat32>>> perBinding) {
-    List<Operand<TFloat32>> out = new ArrayList<>();
-    perBinding.forEach(out::addAll);
-    return out;
-  }
-
-  /** Fetched [binding][step] values joined per step, in binding order. */
-  private List<float[]> perStep(List<float[]> fetched) {
-    int steps = stepGradients.get(0).size();
-    List<float[]> out = fetched.subList(0, steps);
-    for (int b = 1; b < bindings.size(); b++) {
-      out = concat(out, fetched.subList(b * steps, (b + 1) * steps));
     }
     return out;
   }
@@ -601,7 +575,14 @@ public final class Unroll implements AutoCloseable {
 
   /** Current optimizee parameters theta (flat, in the problem's parameter order). */
   public float[] theta() {
-    List<float[]> parts = fetchAll(thetas);
+    return specOrder(fetchAll(thetas));
+  }
+
+  /**
+   * One value per coordinate in the problem's parameter order, from one array per binding in its
+   * own order (the inverse of {@link #gather}).
+   */
+  private float[] specOrder(List<float[]> parts) {
     if (parts.size() == 1) {
       return parts.get(0);
     }
@@ -657,6 +638,23 @@ public final class Unroll implements AutoCloseable {
   /** Names of the meta-parameters phi of every learned rule, in {@link #metaParamValues} order. */
   public List<String> metaParamNames() {
     return java.util.Collections.unmodifiableList(metaParamNames);
+  }
+
+  /** The learned rules, in the order of {@link #metaParamValues}. */
+  public List<LearnedRule> learnedRules() {
+    List<LearnedRule> out = new ArrayList<>();
+    for (RuleMap.Binding b : bindings) {
+      if (b.rule() instanceof LearnedRule l) {
+        out.add(l);
+      }
+    }
+    return out;
+  }
+
+  /** Sets every learned rule's weights from a trained optimizer, matched by scope. */
+  public void setMetaParamValues(OptimizerFile.Loaded trained) {
+    setMetaParamValues(trained.values(learnedRules().stream().map(LearnedRule::scope)
+        .toList()));
   }
 
   /** Which rule updates which parameters. */

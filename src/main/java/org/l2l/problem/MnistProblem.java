@@ -4,16 +4,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Objects;
+import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.l2l.UserError;
 import org.l2l.config.Check;
 import org.l2l.config.Flag;
+import org.l2l.data.ImageDatasets;
 import org.l2l.data.Mnist;
-import org.l2l.data.MnistFetcher;
-import java.util.Objects;
-import java.util.SplittableRandom;
-import java.util.function.Supplier;
 import org.l2l.data.MnistData;
 import org.l2l.tf.Tensors;
 import org.tensorflow.Operand;
@@ -154,14 +153,9 @@ public final class MnistProblem implements Problem {
             Activation.fromFlag(c.activation()), c.batchSize(), split.imageSize(), () -> split);
       });
 
-  private static final Map<Path, Mnist> LOADED = new ConcurrentHashMap<>();
-
   /** Fetches MNIST into {@code dir} if absent and loads it, once per folder per process. */
   public static Mnist loadMnist(Path dir, Consumer<String> log) {
-    return LOADED.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> {
-      MnistFetcher.ensure(dir, log);
-      return MnistData.load(dir);
-    });
+    return ImageDatasets.mnist(dir, log);
   }
 
   private static final long STEP_MIX = 0xD1B54A32D192ED03L;

@@ -76,7 +76,7 @@ class RunConfigTest {
     assertEquals(id, longer.identity());
     RunConfig other = m.withTraining(m.training().withKernel("stock"));
     assertEquals("training.lstm_kernel (run: \"fused\", given: \"stock\")",
-        RunConfig.differences(id, other.identity(), "run", "given"));
+        Configs.differences(id, other.identity(), "run", "given"));
   }
 
   @Test

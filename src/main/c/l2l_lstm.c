@@ -27,6 +27,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 
 typedef struct TF_Status TF_Status;
 typedef struct TF_Tensor TF_Tensor;
@@ -278,6 +282,635 @@ static void compute_backward(void *kernel, TF_OpKernelContext *ctx) {
   tf.DeleteStatus(s);
 }
 
+/* ---- the whole LSTM step in one op ---- */
+
+/*
+ * L2lLstmStep(x [F, P], state [2 L H, P], weights [W], dims [3])
+ *   -> (y [P], state_next [2 L H, P], act [5 L H, P])
+ *   One step of the L-layer coordinatewise LSTM and its linear output for P coordinates (columns).
+ *   state holds, per layer l, c_l (rows 2lH..2lH+H-1) then h_l. weights holds, per layer, the
+ *   kernel with the bias as a last row, [(I_l + H + 1), 4H] row by row (I_0 = F, else H; gates
+ *   i, f, o, g), then the output weights [H + 1] (bias last). dims = {L, threads, vectors}
+ *   (threads 0: the CPUs this process may run on; vectors 0: the widest this CPU has, 8: 8-float
+ *   vectors, for tests). P is a multiple of 32. act keeps each layer's gates i, f, o, g and
+ *   tanh(c_next) for the gradient.
+ * L2lLstmStepGrad(x, state, weights, dims, state_next, act, dy [P], dstate_next [2 L H, P])
+ *   -> (dx [F, P], dstate [2 L H, P], dweights [W])
+ *
+ * The P columns are cut into blocks of BLOCK columns, processed one at a time in cache: the gate
+ * pre-activations are register-tiled products of the small kernels with the block's rows. Blocks
+ * are grouped into chunks of CHUNK columns, the forward op's unit of work for a thread. The
+ * gradient's units are GROUPS fixed sets of chunks, each with its own partial weight gradient, added
+ * in a fixed order: the result does not depend on the number of threads. Scratch memory is kept
+ * per thread and reused (fresh pages cost more than the work here).
+ */
+
+#define MAX_LAYERS 16
+#define BLOCK 128
+#define CHUNK 256
+/* The gradient's tasks: task g takes chunks g, g + GROUPS, ... and keeps one partial weight
+ * gradient; the partials are added in task order. */
+#define GROUPS 8
+/* Below this many columns an op runs on its caller's thread alone, in one gradient task: waking
+ * other threads would cost more than the work. */
+#define PARALLEL_MIN 4096
+
+/* The products (gates, kernel gradient, input gradient) are built twice from
+ * l2l_step_products.h: with 16-float vectors for AVX-512 machines and with 8-float vectors (for
+ * AVX2 with FMA, and plain x86-64); products() picks one when the library loads. Within a build,
+ * a machine always runs the same one. */
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+
+static const float ONES[BLOCK] = {
+#define O4 1.0f, 1.0f, 1.0f, 1.0f
+#define O32 O4, O4, O4, O4, O4, O4, O4, O4
+    O32, O32, O32, O32
+#undef O32
+#undef O4
+};
+
+/* Compiled with contraction, so that a * b + c is one fused multiply-add. */
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=fast")
+
+#define VEC v16
+#define VW 16
+#define SUFFIX(name) name##_512
+#define TARGET __attribute__((target("arch=x86-64-v4")))
+#define TILE 8
+#include "l2l_step_products.h"
+#undef TILE
+#undef VEC
+#undef VW
+#undef SUFFIX
+#undef TARGET
+
+#define VEC v8
+#define VW 8
+#define SUFFIX(name) name##_256
+#define TARGET __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define TILE 4
+#include "l2l_step_products.h"
+#undef TILE
+#undef VEC
+#undef VW
+#undef SUFFIX
+#undef TARGET
+
+#pragma GCC pop_options
+
+typedef struct {
+  void (*gates_forward)(float *restrict, int, const float *restrict, int, const float *const *,
+                        int);
+  void (*kernel_grad)(float *restrict, const float *const *, int, const float *restrict, int,
+                      int);
+  void (*input_grad)(float *const *, const float *const *, const float *restrict, int, int,
+                     const float *restrict, int);
+  void (*lanes)(float *restrict, const float *restrict, int64_t);
+  int vw; /* floats per vector: the partial sums per weight of kernel_grad */
+} products;
+
+static const products PRODUCTS_512 = {gates_forward_512, kernel_grad_512, input_grad_512,
+                                      lanes_512, 16};
+static const products PRODUCTS_256 = {gates_forward_256, kernel_grad_256, input_grad_256,
+                                      lanes_256, 8};
+static int has_avx512;
+
+/* The products for this CPU; 8-float vectors everywhere if vectors is 8 (for tests). */
+static const products *products_for(int vectors) {
+  return has_avx512 && vectors != 8 ? &PRODUCTS_512 : &PRODUCTS_256;
+}
+
+/* The cell on one block: z [4H][B] (rows i, f, o, g) and c (rows ldc apart) to c_next, h and act
+ * (i, f, o, g, tanh(c_next); 5H rows), rows ldn, ldh and lda apart. */
+CLONES static void cell_forward(const float *restrict z, const float *restrict c, int64_t ldc,
+                                float *restrict cn, int64_t ldn, float *restrict h, int64_t ldh,
+                                float *restrict act, int64_t lda, int H, int B) {
+  size_t mz = (size_t)H * B;
+  int64_t m = (int64_t)H * lda;
+  for (int u = 0; u < H; u++) {
+    const float *zi = z + (size_t)u * B, *zf = zi + mz, *zo = zi + 2 * mz, *zg = zi + 3 * mz;
+    const float *cu = c + u * ldc;
+    float *cnu = cn + u * ldn, *hu = h + u * ldh;
+    float *ai = act + u * lda, *af = ai + m, *ao = ai + 2 * m, *ag = ai + 3 * m,
+          *at = ai + 4 * m;
+    for (int j = 0; j < B; j++) {
+      float i = sigmoid(zi[j]), f = sigmoid(zf[j]), o = sigmoid(zo[j]), g = tanh_approx(zg[j]);
+      float cv = f * cu[j] + i * g;
+      float t = tanh_approx(cv);
+      cnu[j] = cv;
+      hu[j] = o * t;
+      ai[j] = i;
+      af[j] = f;
+      ao[j] = o;
+      ag[j] = g;
+      at[j] = t;
+    }
+  }
+}
+
+/* The cell's gradient on one block: act (rows lda apart), c and dc_next (rows ldc apart), dh
+ * [H][B] to dz [4H][B] and dc (rows ldc apart). */
+CLONES static void cell_backward(const float *restrict act, int64_t lda, const float *restrict c,
+                                 const float *restrict dcn, int64_t ldc,
+                                 const float *restrict dh, float *restrict dz,
+                                 float *restrict dc, int H, int B) {
+  size_t m = (size_t)H * B;
+  int64_t ma = (int64_t)H * lda;
+  for (int u = 0; u < H; u++) {
+    const float *ai = act + u * lda, *af = ai + ma, *ao = ai + 2 * ma, *ag = ai + 3 * ma,
+                *at = ai + 4 * ma;
+    const float *cu = c + u * ldc, *dcnu = dcn + u * ldc, *dhu = dh + (size_t)u * B;
+    float *di = dz + (size_t)u * B, *df = di + m, *dout = di + 2 * m, *dg = di + 3 * m;
+    float *dcu = dc + u * ldc;
+    for (int j = 0; j < B; j++) {
+      float i = ai[j], f = af[j], o = ao[j], g = ag[j], t = at[j];
+      float dct = dcnu[j] + dhu[j] * o * (1.0f - t * t);
+      di[j] = dct * g * i * (1.0f - i);
+      df[j] = dct * cu[j] * f * (1.0f - f);
+      dout[j] = dhu[j] * t * o * (1.0f - o);
+      dg[j] = dct * i * (1.0f - g * g);
+      dcu[j] = dct * f;
+    }
+  }
+}
+
+/* y[j] = w[H] + sum_u w[u] h[u][j] (rows of h ldh apart). */
+CLONES static void output_forward(float *restrict y, const float *restrict w,
+                                  const float *restrict h, int64_t ldh, int H, int B) {
+  for (int j = 0; j < B; j++) {
+    y[j] = w[H];
+  }
+  for (int u = 0; u < H; u++) {
+    const float *hu = h + u * ldh;
+    for (int j = 0; j < B; j++) {
+      y[j] += w[u] * hu[j];
+    }
+  }
+}
+
+/* ---- a small pool of worker threads ---- */
+
+#define MAX_THREADS 64
+
+static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER; /* one job at a time */
+static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
+static int pool_started;            /* worker threads running */
+static unsigned pool_generation;    /* bumped per job */
+static int pool_helpers;            /* workers that take part in the current job */
+static int pool_active;             /* of those, still working */
+static void (*pool_fn)(void *, int);
+static void *pool_arg;
+static int pool_tasks;
+static int pool_next;               /* next task, taken under pool_mutex */
+
+static void run_tasks(void (*fn)(void *, int), void *arg) {
+  for (;;) {
+    pthread_mutex_lock(&pool_mutex);
+    int t = pool_next < pool_tasks ? pool_next++ : -1;
+    pthread_mutex_unlock(&pool_mutex);
+    if (t < 0) {
+      return;
+    }
+    fn(arg, t);
+  }
+}
+
+static void *pool_worker(void *p) {
+  int id = (int)(intptr_t)p;
+  unsigned seen = 0;
+  pthread_mutex_lock(&pool_mutex);
+  for (;;) {
+    while (pool_generation == seen) {
+      pthread_cond_wait(&pool_work, &pool_mutex);
+    }
+    seen = pool_generation;
+    if (id >= pool_helpers) {
+      continue;
+    }
+    void (*fn)(void *, int) = pool_fn;
+    void *arg = pool_arg;
+    pthread_mutex_unlock(&pool_mutex);
+    run_tasks(fn, arg);
+    pthread_mutex_lock(&pool_mutex);
+    if (--pool_active == 0) {
+      pthread_cond_signal(&pool_done);
+    }
+  }
+  return NULL;
+}
+
+static int cpus(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    return CPU_COUNT(&set);
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+/* Runs fn(arg, t) for t < tasks on up to threads threads (0: the CPUs this process may use). Tasks
+ * must write disjoint outputs: which thread runs which task does not change the result. */
+static void parallel(void (*fn)(void *, int), void *arg, int tasks, int threads) {
+  if (threads <= 0) {
+    threads = cpus();
+  }
+  int helpers = (threads < tasks ? threads : tasks) - 1;
+  if (helpers > MAX_THREADS - 1) {
+    helpers = MAX_THREADS - 1;
+  }
+  if (helpers <= 0 || pthread_mutex_trylock(&pool_busy) != 0) {
+    for (int t = 0; t < tasks; t++) {
+      fn(arg, t);
+    }
+    return;
+  }
+  pthread_mutex_lock(&pool_mutex);
+  while (pool_started < helpers) {
+    pthread_t thread;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int ok = pthread_create(&thread, &attr, pool_worker, (void *)(intptr_t)pool_started) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) {
+      break;
+    }
+    pool_started++;
+  }
+  if (helpers > pool_started) {
+    helpers = pool_started;
+  }
+  pool_fn = fn;
+  pool_arg = arg;
+  pool_tasks = tasks;
+  pool_next = 0;
+  pool_helpers = helpers;
+  pool_active = helpers;
+  pool_generation++;
+  pthread_cond_broadcast(&pool_work);
+  pthread_mutex_unlock(&pool_mutex);
+  run_tasks(fn, arg);
+  pthread_mutex_lock(&pool_mutex);
+  while (pool_active > 0) {
+    pthread_cond_wait(&pool_done, &pool_mutex);
+  }
+  pthread_mutex_unlock(&pool_mutex);
+  pthread_mutex_unlock(&pool_busy);
+}
+
+/* ---- the step ---- */
+
+/* Thread-local scratch, grown as needed and kept for the thread's life: slot 0 for a task's
+ * buffers, slot 1 for the partial weight gradients of the op a thread runs. */
+static __thread float *scratch_buf[2];
+static __thread size_t scratch_cap[2];
+
+static float *scratch(int slot, size_t floats) {
+  if (scratch_cap[slot] < floats) {
+    free(scratch_buf[slot]);
+    size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+    scratch_buf[slot] = aligned_alloc(64, bytes);
+    scratch_cap[slot] = scratch_buf[slot] == NULL ? 0 : bytes / sizeof(float);
+  }
+  return scratch_buf[slot];
+}
+
+typedef struct {
+  int L, H, F;
+  int64_t P, W;
+  const float *x, *state, *w, *dy, *dstate_next;
+  float *y, *state_next, *act, *dx, *dstate, *dw_parts;
+  const float *K[MAX_LAYERS]; /* per layer: kernel with bias row */
+  int in[MAX_LAYERS];         /* per layer: input rows I_l */
+  int64_t Koff[MAX_LAYERS];   /* offset of K[l] in weights */
+  const float *wout;
+  int64_t wout_off;
+  const products *mm;         /* the products' build for this CPU */
+  int failed;                 /* scratch could not be allocated */
+} step_args;
+
+/* Rows of layer l's input matrix for the block at column j0: the layer's input (x or the layer
+ * below's h, given by below/ldb), then h_prev from the state, then the ones of the bias. */
+static void layer_rows(const step_args *a, int l, int64_t j0, const float *below, int64_t ldb,
+                       const float **rows) {
+  int I = a->in[l];
+  for (int k = 0; k < I; k++) {
+    rows[k] = below + k * ldb;
+  }
+  const float *hp = a->state + ((int64_t)(2 * l + 1) * a->H) * a->P + j0;
+  for (int u = 0; u < a->H; u++) {
+    rows[I + u] = hp + u * a->P;
+  }
+  rows[I + a->H] = ONES;
+}
+
+static int64_t weight_count(int L, int H, int F) {
+  int64_t n = 0;
+  for (int l = 0; l < L; l++) {
+    n += (int64_t)((l == 0 ? F : H) + H + 1) * 4 * H;
+  }
+  return n + H + 1;
+}
+
+/* Rows of a layer's input, [x or h below; h_prev; 1]: at most this many. */
+#define MAX_ROWS(a) (((a)->F > (a)->H ? (a)->F : (a)->H) + (a)->H + 1)
+
+static void step_forward_chunk(void *p, int t) {
+  const step_args *a = p;
+  int H = a->H, M = 4 * H;
+  int64_t P = a->P;
+  int maxrows = MAX_ROWS(a);
+  size_t zsize = (size_t)M * BLOCK;
+  float *z = scratch(0, zsize + (size_t)maxrows * 2);
+  if (z == NULL) {
+    ((step_args *)p)->failed = 1;
+    return;
+  }
+  const float **rows = (const float **)(z + zsize);
+  int64_t end = (int64_t)(t + 1) * CHUNK < P ? (int64_t)(t + 1) * CHUNK : P;
+  for (int64_t j0 = (int64_t)t * CHUNK; j0 < end; j0 += BLOCK) {
+    int B = (int)(end - j0 < BLOCK ? end - j0 : BLOCK);
+    for (int l = 0; l < a->L; l++) {
+      const float *below = l == 0 ? a->x + j0
+                                  : a->state_next + ((int64_t)(2 * l - 1) * H) * P + j0;
+      layer_rows(a, l, j0, below, P, rows);
+      a->mm->gates_forward(z, B, a->K[l], M, rows, a->in[l] + H);
+      int64_t c0 = (int64_t)(2 * l) * H * P + j0;
+      cell_forward(z, a->state + c0, P, a->state_next + c0, P, a->state_next + c0 + H * P, P,
+                   a->act + (int64_t)(5 * l) * H * P + j0, P, H, B);
+    }
+    output_forward(a->y + j0, a->wout,
+                   a->state_next + ((int64_t)(2 * a->L - 1) * H) * P + j0, P, H, B);
+  }
+}
+
+/* The gradient for the columns of one chunk, its weight gradient added to the vector partial
+ * sums dKv (per layer at vw * Koff[l]) and to dwout. */
+static void step_backward_block_range(const step_args *a, int64_t begin, int64_t end, float *dz,
+                                      float *dh, const float **rows, float **out,
+                                      const float **add, float *dKv, float *dwout) {
+  int H = a->H, M = 4 * H, L = a->L;
+  int64_t P = a->P;
+  int vw = a->mm->vw;
+  for (int64_t j0 = begin; j0 < end; j0 += BLOCK) {
+    int B = (int)(end - j0 < BLOCK ? end - j0 : BLOCK);
+    /* output layer: its weights' gradient, and dL/dh of the top layer into dh */
+    const float *dy = a->dy + j0;
+    const float *htop = a->state_next + ((int64_t)(2 * L - 1) * H) * P + j0;
+    const float *dhn = a->dstate_next + ((int64_t)(2 * L - 1) * H) * P + j0;
+    for (int u = 0; u < H; u++) {
+      float s = 0.0f;
+      for (int j = 0; j < B; j++) {
+        dh[(size_t)u * B + j] = dhn[u * P + j] + a->wout[u] * dy[j];
+        s += dy[j] * htop[u * P + j];
+      }
+      dwout[u] += s;
+    }
+    float sb = 0.0f;
+    for (int j = 0; j < B; j++) {
+      sb += dy[j];
+    }
+    dwout[H] += sb;
+    /* layers, top down; dh holds dL/dh of the layer's output for the block (rows B apart) */
+    for (int l = L - 1; l >= 0; l--) {
+      int64_t c0 = (int64_t)(2 * l) * H * P + j0;
+      int I = a->in[l];
+      cell_backward(a->act + (int64_t)(5 * l) * H * P + j0, P, a->state + c0,
+                    a->dstate_next + c0, P, dh, dz, a->dstate + c0, H, B);
+      const float *below = l == 0 ? a->x + j0
+                                  : a->state_next + ((int64_t)(2 * l - 1) * H) * P + j0;
+      layer_rows(a, l, j0, below, P, rows);
+      a->mm->kernel_grad(dKv + (size_t)vw * a->Koff[l], rows, I + H, dz, M, B);
+      for (int k = 0; k < I; k++) {
+        if (l == 0) {
+          out[k] = a->dx + k * P + j0;
+          add[k] = NULL;
+        } else {
+          out[k] = dh + (size_t)k * B; /* becomes dL/dh of the layer below */
+          add[k] = a->dstate_next + ((int64_t)(2 * l - 1) * H + k) * P + j0;
+        }
+      }
+      for (int u = 0; u < H; u++) {
+        out[I + u] = a->dstate + ((int64_t)(2 * l + 1) * H + u) * P + j0;
+        add[I + u] = NULL;
+      }
+      a->mm->input_grad(out, add, a->K[l], M, I + H, dz, B);
+    }
+  }
+}
+
+/* Task g of the gradient: chunks g, g + GROUPS, ...; its weight gradient into dw_parts[g]. */
+static void step_backward_group(void *p, int g) {
+  const step_args *a = p;
+  int H = a->H, M = 4 * H;
+  int64_t P = a->P;
+  int maxrows = MAX_ROWS(a);
+  int vw = a->mm->vw;
+  int64_t kernels = a->wout_off; /* the layers' weights, before the output weights */
+  size_t buf = (size_t)(5 * H) * BLOCK;  /* dz [4H][B], dh [H][B] */
+  size_t ptrs = (size_t)maxrows * 2 * 3; /* rows, out, add (pointers, 2 floats each) */
+  float *mem = scratch(0, buf + ptrs + (size_t)vw * kernels + 16);
+  if (mem == NULL) {
+    ((step_args *)p)->failed = 1;
+    return;
+  }
+  float *dz = mem;
+  float *dh = mem + (size_t)M * BLOCK;
+  const float **rows = (const float **)(mem + buf);
+  float **out = (float **)(rows + maxrows);
+  const float **add = (const float **)(out + maxrows);
+  float *dKv = mem + (buf + ptrs + 15) / 16 * 16;
+  memset(dKv, 0, sizeof(float) * (size_t)vw * kernels);
+  float *dw = a->dw_parts + (size_t)g * a->W;
+  memset(dw, 0, sizeof(float) * (size_t)a->W);
+  int chunks = (int)((P + CHUNK - 1) / CHUNK);
+  int groups = P < PARALLEL_MIN ? 1 : chunks < GROUPS ? chunks : GROUPS;
+  for (int c = g; c < chunks; c += groups) {
+    int64_t begin = (int64_t)c * CHUNK;
+    int64_t end = begin + CHUNK < P ? begin + CHUNK : P;
+    step_backward_block_range(a, begin, end, dz, dh, rows, out, add, dKv, dw + a->wout_off);
+  }
+  a->mm->lanes(dw, dKv, kernels);
+}
+
+/* Reads the op's first n inputs (all float32) into t; on failure reports and returns -1. */
+static int read_inputs(TF_OpKernelContext *ctx, TF_Status *s, int n, TF_Tensor **t) {
+  for (int k = 0; k < n; k++) {
+    t[k] = NULL;
+  }
+  for (int k = 0; k < n; k++) {
+    tf.GetInput(ctx, k, &t[k], s);
+    if (tf.GetCode(s) != TF_OK) {
+      tf.OpKernelContext_Failure(ctx, s);
+      return -1;
+    }
+    if (tf.TensorType(t[k]) != TF_FLOAT) {
+      fail(ctx, s, "L2lLstmStep: every input must be float32");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Checks x, state, weights, dims (and, for the gradient, dy and dstate_next) and fills a. */
+static int step_setup(TF_OpKernelContext *ctx, TF_Status *s, TF_Tensor **in, int grad,
+                      step_args *a, int *threads) {
+  memset(a, 0, sizeof *a);
+  if (tf.NumDims(in[0]) != 2 || tf.NumDims(in[1]) != 2 || tf.NumDims(in[2]) != 1
+      || tf.NumDims(in[3]) != 1 || tf.Dim(in[3], 0) != 3) {
+    fail(ctx, s, "L2lLstmStep: x and state must be matrices, weights a vector, dims [3]");
+    return -1;
+  }
+  const float *dims = tf.TensorData(in[3]);
+  int L = (int)dims[0];
+  int64_t S = tf.Dim(in[1], 0), P = tf.Dim(in[1], 1);
+  if (L < 1 || L > MAX_LAYERS || S % (2 * L) != 0 || S == 0) {
+    fail(ctx, s, "L2lLstmStep: the state must have 2 H rows per layer (1 to 16 layers)");
+    return -1;
+  }
+  int H = (int)(S / (2 * L));
+  int F = (int)tf.Dim(in[0], 0);
+  if (tf.Dim(in[0], 1) != P || P % 32 != 0) {
+    fail(ctx, s, "L2lLstmStep: x and state must have the same columns, a multiple of 32");
+    return -1;
+  }
+  int64_t W = weight_count(L, H, F);
+  if (tf.Dim(in[2], 0) != W) {
+    fail(ctx, s, "L2lLstmStep: weights has the wrong length for these layers and sizes");
+    return -1;
+  }
+  if (grad && (tf.NumDims(in[4]) != 2 || tf.Dim(in[4], 0) != S || tf.Dim(in[4], 1) != P
+               || tf.NumDims(in[5]) != 2 || tf.Dim(in[5], 0) != 5 * L * H
+               || tf.Dim(in[5], 1) != P || tf.NumDims(in[6]) != 1 || tf.Dim(in[6], 0) != P
+               || tf.NumDims(in[7]) != 2 || tf.Dim(in[7], 0) != S || tf.Dim(in[7], 1) != P)) {
+    fail(ctx, s, "L2lLstmStepGrad: state_next and dstate_next must be like the state, act [5 L "
+                 "H, P], dy [P]");
+    return -1;
+  }
+  a->L = L;
+  a->H = H;
+  a->F = F;
+  a->P = P;
+  a->W = W;
+  a->x = tf.TensorData(in[0]);
+  a->state = tf.TensorData(in[1]);
+  a->w = tf.TensorData(in[2]);
+  int64_t off = 0;
+  for (int l = 0; l < L; l++) {
+    a->in[l] = l == 0 ? F : H;
+    a->K[l] = a->w + off;
+    a->Koff[l] = off;
+    off += (int64_t)(a->in[l] + H + 1) * 4 * H;
+  }
+  a->wout = a->w + off;
+  a->wout_off = off;
+  if (grad) {
+    a->state_next = tf.TensorData(in[4]);
+    a->act = tf.TensorData(in[5]);
+    a->dy = tf.TensorData(in[6]);
+    a->dstate_next = tf.TensorData(in[7]);
+  }
+  a->mm = products_for((int)dims[2]);
+  *threads = (int)dims[1];
+  return 0;
+}
+
+static void compute_step(void *kernel, TF_OpKernelContext *ctx) {
+  (void)kernel;
+  TF_Status *s = tf.NewStatus();
+  TF_Tensor *in[4];
+  TF_Tensor *out[3] = {NULL, NULL, NULL};
+  step_args a;
+  int threads;
+  if (read_inputs(ctx, s, 4, in) == 0 && step_setup(ctx, s, in, 0, &a, &threads) == 0) {
+    int64_t ydims[1] = {a.P};
+    int64_t sdims[2] = {tf.Dim(in[1], 0), a.P};
+    out[0] = tf.AllocateOutput(ctx, 0, TF_FLOAT, ydims, 1, sizeof(float) * (size_t)a.P, s);
+    int64_t adims[2] = {5 * (int64_t)a.L * a.H, a.P};
+    if (tf.GetCode(s) == TF_OK) {
+      out[1] = tf.AllocateOutput(ctx, 1, TF_FLOAT, sdims, 2,
+                                 sizeof(float) * (size_t)(sdims[0] * a.P), s);
+    }
+    if (tf.GetCode(s) == TF_OK) {
+      out[2] = tf.AllocateOutput(ctx, 2, TF_FLOAT, adims, 2,
+                                 sizeof(float) * (size_t)(adims[0] * a.P), s);
+    }
+    if (tf.GetCode(s) != TF_OK) {
+      tf.OpKernelContext_Failure(ctx, s);
+    } else {
+      a.y = tf.TensorData(out[0]);
+      a.state_next = tf.TensorData(out[1]);
+      a.act = tf.TensorData(out[2]);
+      parallel(step_forward_chunk, &a, (int)((a.P + CHUNK - 1) / CHUNK),
+               a.P < PARALLEL_MIN ? 1 : threads);
+      if (a.failed) {
+        tf.SetStatus(s, TF_INTERNAL, "L2lLstmStep: out of memory");
+        tf.OpKernelContext_Failure(ctx, s);
+      }
+    }
+  }
+  release(in, 4);
+  release(out, 3);
+  tf.DeleteStatus(s);
+}
+
+static void compute_step_grad(void *kernel, TF_OpKernelContext *ctx) {
+  (void)kernel;
+  TF_Status *s = tf.NewStatus();
+  TF_Tensor *in[8];
+  TF_Tensor *out[3] = {NULL, NULL, NULL};
+  step_args a;
+  int threads;
+  if (read_inputs(ctx, s, 8, in) == 0 && step_setup(ctx, s, in, 1, &a, &threads) == 0) {
+    int64_t xdims[2] = {a.F, a.P};
+    int64_t sdims[2] = {tf.Dim(in[1], 0), a.P};
+    int64_t wdims[1] = {a.W};
+    out[0] = tf.AllocateOutput(ctx, 0, TF_FLOAT, xdims, 2, sizeof(float) * (size_t)(a.F * a.P),
+                               s);
+    if (tf.GetCode(s) == TF_OK) {
+      out[1] = tf.AllocateOutput(ctx, 1, TF_FLOAT, sdims, 2,
+                                 sizeof(float) * (size_t)(sdims[0] * a.P), s);
+    }
+    if (tf.GetCode(s) == TF_OK) {
+      out[2] = tf.AllocateOutput(ctx, 2, TF_FLOAT, wdims, 1, sizeof(float) * (size_t)a.W, s);
+    }
+    int chunks = (int)((a.P + CHUNK - 1) / CHUNK);
+    int groups = a.P < PARALLEL_MIN ? 1 : chunks < GROUPS ? chunks : GROUPS;
+    if (tf.GetCode(s) == TF_OK) {
+      a.dw_parts = scratch(1, (size_t)groups * (size_t)a.W);
+      if (a.dw_parts == NULL) {
+        tf.SetStatus(s, TF_INTERNAL, "L2lLstmStepGrad: out of memory");
+      }
+    }
+    if (tf.GetCode(s) != TF_OK) {
+      tf.OpKernelContext_Failure(ctx, s);
+    } else {
+      a.dx = tf.TensorData(out[0]);
+      a.dstate = tf.TensorData(out[1]);
+      parallel(step_backward_group, &a, groups, a.P < PARALLEL_MIN ? 1 : threads);
+      float *dw = tf.TensorData(out[2]);
+      memcpy(dw, a.dw_parts, sizeof(float) * (size_t)a.W);
+      for (int t = 1; t < groups; t++) {
+        const float *part = a.dw_parts + (size_t)t * a.W;
+        for (int64_t i = 0; i < a.W; i++) {
+          dw[i] += part[i];
+        }
+      }
+      if (a.failed) {
+        tf.SetStatus(s, TF_INTERNAL, "L2lLstmStepGrad: out of memory");
+        tf.OpKernelContext_Failure(ctx, s);
+      }
+    }
+  }
+  release(in, 8);
+  release(out, 3);
+  tf.DeleteStatus(s);
+}
+
 /* Outputs first..last have the shape of input 1, the state c. */
 static void like_c(TF_ShapeInferenceContext *ctx, TF_Status *s, int first, int last) {
   TF_ShapeHandle *h = tf.NewShapeHandle();
@@ -293,6 +926,26 @@ static void shape_forward(TF_ShapeInferenceContext *ctx, TF_Status *s) { like_c(
 
 /* dc has the shape of c (dz's rows, 4H, are left to run time). */
 static void shape_backward(TF_ShapeInferenceContext *ctx, TF_Status *s) { like_c(ctx, s, 1, 1); }
+
+/* Output out has the shape of input in. */
+static void same_shape(TF_ShapeInferenceContext *ctx, TF_Status *s, int out, int in) {
+  TF_ShapeHandle *h = tf.NewShapeHandle();
+  tf.ShapeInferenceContextGetInput(ctx, in, h, s);
+  if (tf.GetCode(s) == TF_OK) {
+    tf.ShapeInferenceContextSetOutput(ctx, out, h, s);
+  }
+  tf.DeleteShapeHandle(h);
+}
+
+/* state_next has the shape of state (y's length, the state's columns, is left to run time). */
+static void shape_step(TF_ShapeInferenceContext *ctx, TF_Status *s) { same_shape(ctx, s, 1, 1); }
+
+/* dx, dstate and dweights have the shapes of x, state and weights. */
+static void shape_step_grad(TF_ShapeInferenceContext *ctx, TF_Status *s) {
+  for (int k = 0; k < 3 && tf.GetCode(s) == TF_OK; k++) {
+    same_shape(ctx, s, k, k);
+  }
+}
 
 #define LOOKUP(field, name)                                                          \
   do {                                                                               \
@@ -368,9 +1021,14 @@ static void register_op(TF_Status *s, const char *name, const char *const *input
 }
 
 __attribute__((constructor)) static void register_ops(void) {
+  /* For XLA (org.l2l.tf.Xla): its older CPU code path, unless the user chose otherwise. XLA reads
+   * the variable at its first compilation, after this library has loaded. */
+  setenv("XLA_FLAGS", "--xla_cpu_use_thunk_runtime=false", 0);
   if (lookup() != 0) {
     return;
   }
+  __builtin_cpu_init();
+  has_avx512 = __builtin_cpu_supports("x86-64-v4");
   static const char *const cell_in[] = {"z: float", "c: float", NULL};
   static const char *const cell_out[] = {"c_next: float", "h: float", "act: float", NULL};
   static const char *const grad_in[] = {"act: float", "c: float", "dc_next: float", "dh: float",
@@ -379,5 +1037,18 @@ __attribute__((constructor)) static void register_ops(void) {
   TF_Status *s = tf.NewStatus();
   register_op(s, "L2lLstmCell", cell_in, cell_out, shape_forward, compute_forward);
   register_op(s, "L2lLstmCellGrad", grad_in, grad_out, shape_backward, compute_backward);
+  static const char *const step_in[] = {"x: float", "state: float", "weights: float",
+                                        "dims: float", NULL};
+  static const char *const step_out[] = {"y: float", "state_next: float", "act: float", NULL};
+  static const char *const step_grad_in[] = {"x: float",          "state: float",
+                                             "weights: float",    "dims: float",
+                                             "state_next: float", "act: float",
+                                             "dy: float",         "dstate_next: float",
+                                             NULL};
+  static const char *const step_grad_out[] = {"dx: float", "dstate: float", "dweights: float",
+                                              NULL};
+  register_op(s, "L2lLstmStep", step_in, step_out, shape_step, compute_step);
+  register_op(s, "L2lLstmStepGrad", step_grad_in, step_grad_out, shape_step_grad,
+              compute_step_grad);
   tf.DeleteStatus(s);
 }

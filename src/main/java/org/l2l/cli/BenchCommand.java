@@ -30,6 +30,7 @@ import org.l2l.rule.Preprocessing;
 import org.l2l.rule.RuleMap;
 import org.l2l.rule.Rules;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -85,6 +86,9 @@ final class BenchCommand implements Callable<Integer> {
       description = "TensorFlow threads; 0 = TensorFlow's choice (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @Mixin
+  KernelMixin kernel;
+
   /** In a child JVM: run this one measurement here and print its line. */
   @Option(names = "--child", hidden = true, paramLabel = "NAME")
   String child;
@@ -95,9 +99,10 @@ final class BenchCommand implements Callable<Integer> {
       Check.positive("--runs", runs);
     }
     Check.nonNegative("--threads", threads);
+    CoordinatewiseLstm.Kernel lstmKernel = kernel.resolve();
     if (child != null) {
       Check.oneOf("--child", child, NAMES);
-      System.out.println(measure(child, runsOf(child), threads).toString());
+      System.out.println(measure(child, runsOf(child), threads, lstmKernel).toString());
       System.out.flush();
       return 0;
     }
@@ -146,7 +151,7 @@ final class BenchCommand implements Callable<Integer> {
     cmd.addAll(jvmOptions());
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
         "bench", "--child", name, "--runs", Integer.toString(runsOf(name)), "--threads",
-        Integer.toString(threads)));
+        Integer.toString(threads), "--lstm-kernel", kernel.kernel));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().putIfAbsent("TF_CPP_MIN_LOG_LEVEL", "2");
     Process p = pb.start();
@@ -211,27 +216,28 @@ final class BenchCommand implements Callable<Integer> {
   // Child: one measurement.
 
   /** Runs one measurement in this JVM; its JSON line. */
-  static JsonObject measure(String name, int runs, int threads) {
-    CoordinatewiseLstm.Kernel kernel = KernelMixin.resolve("auto");
+  static JsonObject measure(String name, int runs, int threads,
+      CoordinatewiseLstm.Kernel kernel) {
     double[] ms;
     double[] firstSteps = null;
+    Problem measured = name.startsWith("meta_step_quadratic_1") ? quadratic(
+        name.endsWith("_128") ? 128 : 1, name.endsWith("_128") ? "uniform" : "gaussian")
+        : mnist();
     switch (name) {
-      case "meta_step_quadratic_1" -> ms = metaSteps(quadratic(1, "gaussian"),
+      case "meta_step_quadratic_1", "meta_step_quadratic_128" -> ms = metaSteps(measured,
           quadraticLstm(), kernel, runs, threads);
-      case "meta_step_quadratic_128" -> ms = metaSteps(quadratic(128, "uniform"),
-          quadraticLstm(), kernel, runs, threads);
-      case "meta_step_mnist" -> ms = metaSteps(mnist(), mnistLstm(), kernel, runs, threads);
+      case "meta_step_mnist" -> ms = metaSteps(measured, mnistLstm(), kernel, runs, threads);
       case "optimizee_step_mnist_l2l", "optimizee_step_mnist_adam" -> {
-        Problem p = mnist();
-        List<RuleMap.Binding> rule = name.endsWith("_l2l") ? lstm(p, mnistLstm(), kernel)
+        Problem p = measured;
+        List<RuleMap.Binding> rule = name.endsWith("_l2l") ? lstm(p, mnistLstm(), kernel, threads)
             : RuleMap.all(p.params(), Rules.baseline("adam", ADAM_LEARNING_RATE));
         ms = optimizeeSteps(p, rule, runs, threads);
       }
       case "graph_build_mnist" -> {
         firstSteps = new double[runs];
-        ms = graphBuilds(mnist(), mnistLstm(), kernel, runs, threads, firstSteps);
+        ms = graphBuilds(measured, mnistLstm(), kernel, runs, threads, firstSteps);
       }
-      case "epochs_per_second_mnist" -> ms = epochs(mnist(), mnistLstm(), kernel, runs,
+      case "epochs_per_second_mnist" -> ms = epochs(measured, mnistLstm(), kernel, runs,
           threads);
       default -> throw UserError.flag("--child", name, "unknown; allowed: "
           + String.join(", ", NAMES));
@@ -286,9 +292,9 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   static List<RuleMap.Binding> lstm(Problem p, CoordinatewiseLstm.Config config,
-      CoordinatewiseLstm.Kernel kernel) {
+      CoordinatewiseLstm.Kernel kernel, int threads) {
     return RuleMap.DEFAULT.bind(p.params(), scope -> new CoordinatewiseLstm(config, kernel,
-        scope), "problem " + p.name());
+        scope, threads), "problem " + p.name());
   }
 
   /** Meta-training's unroll: unroll 20, first-order, meta-Adam's default rate, seed 1. */
@@ -303,7 +309,7 @@ final class BenchCommand implements Callable<Integer> {
    */
   static double[] metaSteps(Problem p, CoordinatewiseLstm.Config config,
       CoordinatewiseLstm.Kernel kernel, int runs, int threads) {
-    try (Unroll u = new Unroll(p, lstm(p, config, kernel), training(threads))) {
+    try (Unroll u = new Unroll(p, lstm(p, config, kernel, threads), training(threads))) {
       return timeUnrolls(u, p, Seeds.Stream.TRAIN, runs, true, 1);
     }
   }
@@ -350,7 +356,7 @@ final class BenchCommand implements Callable<Integer> {
     Instance instance = p.sample(Seeds.random(SEED, Seeds.Stream.TRAIN, 0));
     for (int i = -1; i < runs; i++) {
       long s = System.nanoTime();
-      try (Unroll u = new Unroll(p, lstm(p, config, kernel), training(threads))) {
+      try (Unroll u = new Unroll(p, lstm(p, config, kernel, threads), training(threads))) {
         long built = System.nanoTime();
         u.reset(instance);
         long r = System.nanoTime();
@@ -372,7 +378,7 @@ final class BenchCommand implements Callable<Integer> {
   static double[] epochs(Problem p, CoordinatewiseLstm.Config config,
       CoordinatewiseLstm.Kernel kernel, int runs, int threads) {
     double[] ms = new double[runs];
-    try (Unroll u = new Unroll(p, lstm(p, config, kernel), training(threads))) {
+    try (Unroll u = new Unroll(p, lstm(p, config, kernel, threads), training(threads))) {
       for (int e = 0; e <= runs; e++) {
         long s = System.nanoTime();
         Instance instance = p.sample(Seeds.random(SEED, Seeds.Stream.TRAIN, e + 1));

@@ -54,6 +54,13 @@ final class BenchmarkCommand implements Callable<Integer> {
           + "wall time).")
   boolean profile;
 
+  @Option(names = "--compare-to", paramLabel = "K",
+      description = "Then check this kernel against another (step, xla, fused or stock): the "
+          + "meta-gradient of the first unroll from the same instance and the same initial "
+          + "weights by both, their relative difference (L2 norm of the difference over the L2 "
+          + "norm of the other's) and the largest absolute difference.")
+  String compareTo;
+
   @Option(names = "--optimizee-steps", defaultValue = "false",
       description = "Then time optimizee steps without meta-training (an unroll's run divided by "
           + "--unroll-length): the learned rules and Adam, on the same graph machinery, "
@@ -72,7 +79,7 @@ final class BenchmarkCommand implements Callable<Integer> {
     Check.nonNegative("--threads", threads);
     Problem p = problemConfig.create();
     List<RuleMap.Binding> bindings = rules.bind(p.params(),
-        scope -> new CoordinatewiseLstm(lstm, lstmKernel, scope), "problem " + p.name());
+        scope -> new CoordinatewiseLstm(lstm, lstmKernel, scope, threads), "problem " + p.name());
     long t0 = System.nanoTime();
     try (Unroll u = new Unroll(p, bindings, new Unroll.Options(unrollLength, false, false,
         MetaAdam.LEARNING_RATE_DEFAULT, 0, 1, threads))) {
@@ -93,6 +100,37 @@ final class BenchmarkCommand implements Callable<Integer> {
       if (profile) {
         profile(u, instance);
       }
+    }
+    if (compareTo != null) {
+      CoordinatewiseLstm.Kernel other = KernelMixin.resolve(compareTo);
+      Unroll.Options options = new Unroll.Options(unrollLength, false, false,
+          MetaAdam.LEARNING_RATE_DEFAULT, 0, 1, threads);
+      Instance instance = p.sample(Seeds.random(1, Seeds.Stream.TRAIN, 0));
+      List<List<float[]>> gradients = new java.util.ArrayList<>();
+      for (CoordinatewiseLstm.Kernel k : List.of(lstmKernel, other)) {
+        try (Unroll u = new Unroll(p, rules.bind(p.params(),
+            scope -> new CoordinatewiseLstm(lstm, k, scope, threads), "problem " + p.name()),
+            options)) {
+          u.reset(instance);
+          gradients.add(u.metaGradient(instance, 0));
+        }
+      }
+      double num = 0;
+      double den = 0;
+      double worst = 0;
+      for (int t = 0; t < gradients.get(0).size(); t++) {
+        float[] a = gradients.get(0).get(t);
+        float[] b = gradients.get(1).get(t);
+        for (int i = 0; i < a.length; i++) {
+          double d = (double) a[i] - b[i];
+          num += d * d;
+          den += (double) b[i] * b[i];
+          worst = Math.max(worst, Math.abs(d));
+        }
+      }
+      System.out.printf(Locale.ROOT, "meta-gradient, %s against %s: relative difference %.3g, "
+          + "largest absolute difference %.3g (norm of %s's %.4g)%n", lstmKernel.flag(),
+          other.flag(), Math.sqrt(num / den), worst, other.flag(), Math.sqrt(den));
     }
     if (optimizeeSteps) {
       Unroll.Options run = Unroll.Options.evaluation(unrollLength, threads);

@@ -140,7 +140,7 @@ final class TrainCommand implements Callable<Integer> {
         line -> System.out.println(config.problem().name() + ": " + line)));
     CoordinatewiseLstm.Kernel lstmKernel = KernelMixin.resolve(training.lstmKernel());
     List<RuleMap.Binding> bindings = config.rules().bind(p.params(),
-        scope -> new CoordinatewiseLstm(config.lstm(), lstmKernel, scope),
+        scope -> new CoordinatewiseLstm(config.lstm(), lstmKernel, scope, training.threads()),
         "problem " + p.name());
     MetaTrainer.Settings settings = training.settings();
     try (Unroll unroll = MetaTrainer.build(p, bindings, settings)) {

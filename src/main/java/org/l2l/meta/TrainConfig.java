@@ -23,7 +23,7 @@ import org.l2l.config.Flag;
  * @param seed seed of instances and initial weights
  * @param threads TensorFlow threads; 0 = TensorFlow's choice
  * @param maxBadSteps stop after this many skipped (non-finite) meta-steps in a row
- * @param lstmKernel how the unroll computes the LSTM cell: fused or stock (set from
+ * @param lstmKernel how the unroll computes the LSTM: step, xla, fused or stock (set from
  *     {@code --lstm-kernel}, resolved)
  */
 public record TrainConfig(
@@ -77,7 +77,7 @@ public record TrainConfig(
   /** The values of {@link #metaLoss}. */
   public static final List<String> META_LOSSES = List.of("sum", "log");
   /** The resolved values of {@link #lstmKernel}. */
-  public static final List<String> KERNELS = List.of("fused", "stock");
+  public static final List<String> KERNELS = List.of("step", "xla", "fused", "stock");
 
   /** Every default; the kernel stock (the command line resolves --lstm-kernel). */
   public static final TrainConfig DEFAULTS = new TrainConfig(EPOCHS_DEFAULT, NUM_STEPS_DEFAULT,

@@ -8,12 +8,14 @@ import org.l2l.problem.ParamSpec;
 import org.l2l.problem.Problem;
 import org.l2l.problem.ProblemGraph;
 import org.l2l.io.OptimizerFile;
+import org.l2l.rule.CoordinatewiseLstm;
 import org.l2l.rule.LearnedRule;
 import org.l2l.rule.RuleGraph;
 import org.l2l.rule.RuleMap;
 import org.l2l.rule.UpdateRule;
 import org.l2l.tf.SecondOrderGradients;
 import org.l2l.tf.Tensors;
+import org.l2l.tf.Xla;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -292,7 +294,9 @@ public final class Unroll implements AutoCloseable {
       }
       loadOp = load.withControlDependencies(assigns).withName("load").noOp();
     }
-    session = new Session(graph, sessionConfig(options.threads()));
+    boolean jit = bindings.stream().anyMatch(b -> b.rule() instanceof CoordinatewiseLstm lstm
+        && lstm.kernel().jit());
+    session = new Session(graph, sessionConfig(options.threads(), jit));
   }
 
   /**
@@ -362,10 +366,16 @@ public final class Unroll implements AutoCloseable {
     return params;
   }
 
-  private static ConfigProto sessionConfig(int threads) {
+  /** The session's options: threads, and XLA's JIT where a rule asks for it. */
+  private static ConfigProto sessionConfig(int threads, boolean jit) {
     ConfigProto.Builder config = ConfigProto.newBuilder();
     if (threads > 0) {
       config.setIntraOpParallelismThreads(threads).setInterOpParallelismThreads(threads);
+    }
+    if (jit) {
+      Xla.enable();
+      config.getGraphOptionsBuilder().getOptimizerOptionsBuilder().setGlobalJitLevel(
+          org.tensorflow.proto.OptimizerOptions.GlobalJitLevel.ON_2);
     }
     return config.build();
   }

@@ -114,6 +114,8 @@ public final class CoordinatewiseLstm implements LearnedRule {
 
   /** Coordinates are padded to a multiple of this, so that gate blocks are aligned views. */
   static final long PAD = 16;
+  /** The STEP kernel's padding: its products take two 16-float vectors of columns at a time. */
+  static final long STEP_PAD = 32;
 
   /**
    * How {@link #build} computes the cell's elementwise part (gates, c, h): with TensorFlow's
@@ -124,7 +126,22 @@ public final class CoordinatewiseLstm implements LearnedRule {
     /** TensorFlow's ops: some twenty elementwise passes per cell, forward and backward. */
     STOCK,
     /** {@code L2lLstmCell} and its gradient: one pass each. */
-    FUSED;
+    FUSED,
+    /**
+     * {@code L2lLstmStep} and its gradient: the whole step (every layer's products and cells and
+     * the output) in one op, computed block by block in cache on the kernels' own threads.
+     */
+    STEP,
+    /**
+     * TensorFlow's ops, as STOCK, in a session that XLA compiles (the whole unroll; see {@link
+     * org.l2l.tf.Xla}): fastest where per-op overhead bounds the step, on small problems.
+     */
+    XLA;
+
+    /** Whether the unroll's session should be compiled by XLA. */
+    public boolean jit() {
+      return this == XLA;
+    }
 
     /** The name used in flags and config.json. */
     public String flag() {
@@ -135,6 +152,7 @@ public final class CoordinatewiseLstm implements LearnedRule {
   private final Config config;
   private final Kernel kernel;
   private final String scope;
+  private final int threads;
 
   /** An LSTM optimizer of the given shape, built with stock ops, in scope {@code lstm}. */
   public CoordinatewiseLstm(Config config) {
@@ -152,15 +170,30 @@ public final class CoordinatewiseLstm implements LearnedRule {
    * @throws IllegalStateException if {@code kernel} is FUSED and the kernels cannot load here
    */
   public CoordinatewiseLstm(Config config, Kernel kernel, String scope) {
-    if (kernel == Kernel.FUSED && !FusedLstm.available()) {
+    this(config, kernel, scope, 0);
+  }
+
+  /**
+   * An LSTM optimizer whose unroll uses {@code kernel}, the STEP kernel on {@code threads}
+   * threads of its own (0: the processors this process may use). The result does not depend on
+   * the thread count.
+   *
+   * @throws IllegalStateException if {@code kernel} is FUSED or STEP and the kernels cannot load
+   */
+  public CoordinatewiseLstm(Config config, Kernel kernel, String scope, int threads) {
+    if ((kernel == Kernel.FUSED || kernel == Kernel.STEP) && !FusedLstm.available()) {
       throw new IllegalStateException(FusedLstm.unavailableReason());
     }
     if (!scope.matches("[A-Za-z][A-Za-z0-9_.-]*")) {
       throw new IllegalArgumentException("bad scope " + scope);
     }
+    if (threads < 0) {
+      throw new IllegalArgumentException("threads " + threads);
+    }
     this.config = config;
     this.kernel = kernel;
     this.scope = scope;
+    this.threads = threads;
   }
 
   @Override
@@ -175,7 +208,12 @@ public final class CoordinatewiseLstm implements LearnedRule {
 
   @Override
   public CoordinatewiseLstm withScope(String newScope) {
-    return new CoordinatewiseLstm(config, kernel, newScope);
+    return new CoordinatewiseLstm(config, kernel, newScope, threads);
+  }
+
+  /** The same optimizer with its STEP kernel on {@code n} threads (0: every processor). */
+  public CoordinatewiseLstm withThreads(int n) {
+    return new CoordinatewiseLstm(config, kernel, scope, n);
   }
 
   @Override
@@ -270,7 +308,8 @@ public final class CoordinatewiseLstm implements LearnedRule {
     // the forget bias folded in) is a last row of the kernel, multiplied by a row of ones, and
     // the output scale is folded into the output weights. The weights stay as the .l2lw format
     // describes ([inputs + hidden, 4 hidden], gates i, f, o, g); only the graph differs.
-    long padded = (n + PAD - 1) / PAD * PAD;
+    long pad = kernel == Kernel.STEP ? STEP_PAD : PAD;
+    long padded = (n + pad - 1) / pad * pad;
     Ops fused = scopes.get("/" + scope).withSubScope("fused");
     Operand<TFloat32> ones = fused.withName("ones").fill(
         fused.constant(new long[] {1, padded}), fused.constant(1f));
@@ -291,11 +330,30 @@ public final class CoordinatewiseLstm implements LearnedRule {
             fused.reshape(vars.get(last + 1), fused.constant(new long[] {1, 1}))),
             fused.constant(0)), scale);
     List<Shape> stateShapes = new ArrayList<>();
-    for (int l = 0; l < config.layers(); l++) {
-      stateShapes.add(Shape.of(h, padded)); // cell c
-      stateShapes.add(Shape.of(h, padded)); // hidden h
+    if (kernel == Kernel.STEP) {
+      stateShapes.add(Shape.of(2L * config.layers() * h, padded)); // per layer c then h
+    } else {
+      for (int l = 0; l < config.layers(); l++) {
+        stateShapes.add(Shape.of(h, padded)); // cell c
+        stateShapes.add(Shape.of(h, padded)); // hidden h
+      }
     }
     List<Shape> finalStateShapes = List.copyOf(stateShapes);
+    // The STEP kernel's inputs: every weight in one vector, and {layers, threads, vectors}.
+    Operand<TFloat32> flatWeights = null;
+    Operand<TFloat32> dims = null;
+    if (kernel == Kernel.STEP) {
+      List<Operand<TFloat32>> parts = new ArrayList<>();
+      var flat = fused.constant(new long[] {-1});
+      for (Operand<TFloat32> k : kernels) {
+        parts.add(fused.reshape(k, flat));
+      }
+      parts.add(fused.reshape(outKernel, flat));
+      flatWeights = fused.withName("weights").concat(parts, fused.constant(0));
+      dims = fused.withName("dims").constant(new float[] {config.layers(), threads, 0});
+    }
+    Operand<TFloat32> stepWeights = flatWeights;
+    Operand<TFloat32> stepDims = dims;
     return new RuleGraph() {
       @Override
       public List<Shape> stateShapes() {
@@ -311,6 +369,15 @@ public final class CoordinatewiseLstm implements LearnedRule {
         Operand<TFloat32> x = config.preprocessing()
             .applyRows(tf.withSubScope("preprocess"), g, config.preprocessP());
         Operand<TFloat32> preprocessed = x; // [inputs, padded n], for histograms
+        if (kernel == Kernel.STEP) {
+          List<Operand<TFloat32>> out = FusedLstm.step(tf.withSubScope("lstm_step"), x,
+              state.get(0), stepWeights, stepDims);
+          Ops output = tf.withSubScope("output");
+          Operand<TFloat32> update = padded == n ? output.withName("update").identity(out.get(0))
+              : output.withName("update").slice(out.get(0), output.constant(new int[] {0}),
+                  output.constant(new int[] {(int) n}));
+          return new Step(update, List.of(out.get(1)), preprocessed);
+        }
         List<Operand<TFloat32>> next = new ArrayList<>();
         for (int l = 0; l < config.layers(); l++) {
           Ops layer = tf.withSubScope("layer" + l);

@@ -77,6 +77,18 @@ public final class FusedLstm {
           : f(grads.get(1));
       return List.<Operand<?>>copyOf(cellGrad(tf, act, c, dc, dh));
     });
+    TensorFlow.registerCustomGradient("L2lLstmStep", (tf, op, grads) -> {
+      Operand<TFloat32> dy = grads.get(0) == null ? tf.zerosLike(f(op.output(0)))
+          : f(grads.get(0));
+      Operand<TFloat32> dstate = grads.get(1) == null ? tf.zerosLike(f(op.output(1)))
+          : f(grads.get(1));
+      Operation grad = tf.scope().opBuilder("L2lLstmStepGrad", "step_grad")
+          .addInput(op.input(0)).addInput(op.input(1)).addInput(op.input(2))
+          .addInput(op.input(3)).addInput(op.output(1)).addInput(op.output(2))
+          .addInput(dy.asOutput()).addInput(dstate.asOutput()).build();
+      return List.of(grad.output(0), grad.output(1), grad.output(2),
+          tf.zerosLike(f(op.input(3))));
+    });
     return true;
   }
 
@@ -92,6 +104,30 @@ public final class FusedLstm {
     }
     Operation op = tf.scope().opBuilder("L2lLstmCell", "cell").addInput(z.asOutput())
         .addInput(c.asOutput()).build();
+    return List.of(f(op.output(0)), f(op.output(1)), f(op.output(2)));
+  }
+
+  /**
+   * One whole step of an L-layer LSTM and its linear output ({@code L2lLstmStep}): {@code x}
+   * [F, P] (the preprocessed gradients; P a multiple of 32), {@code state} [2 L H, P] (per layer
+   * c then h), {@code weights} [W] (per layer the kernel with its bias as a last row, [(I + H +
+   * 1), 4H] row by row, then the output weights [H + 1]) and {@code dims} [3] = {L, threads,
+   * vectors} (threads 0: every processor this process may use; vectors 0: the widest vectors
+   * this CPU has, 8: 8-float vectors, to test that build on any machine) to
+   * the output y [P] and the next state [2 L H, P] (and, third, each layer's gate activations
+   * and tanh(c), [5 L H, P], kept for the gradient). Its gradient ({@code L2lLstmStepGrad})
+   * returns the gradients of x, state and weights.
+   *
+   * @throws IllegalStateException if the library is not available
+   */
+  public static List<Operand<TFloat32>> step(Ops tf, Operand<TFloat32> x,
+      Operand<TFloat32> state, Operand<TFloat32> weights, Operand<TFloat32> dims) {
+    if (!available()) {
+      throw new IllegalStateException(unavailableReason());
+    }
+    Operation op = tf.scope().opBuilder("L2lLstmStep", "step").addInput(x.asOutput())
+        .addInput(state.asOutput()).addInput(weights.asOutput()).addInput(dims.asOutput())
+        .build();
     return List.of(f(op.output(0)), f(op.output(1)), f(op.output(2)));
   }
 

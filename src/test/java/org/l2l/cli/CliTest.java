@@ -78,8 +78,8 @@ class CliTest {
     String config = Files.readString(a.resolve("config.json"));
     assertTrue(config.contains("\"unroll_length\": 10"), config);
     assertTrue(config.contains("\"seed\": 5"), config);
-    // --lstm-kernel auto: the fused kernels where Maven built them (Linux x86-64).
-    String expected = org.l2l.tf.FusedLstm.available() ? "fused" : "stock";
+    // --lstm-kernel auto: the step kernel where Maven built the library (Linux x86-64).
+    String expected = org.l2l.tf.FusedLstm.available() ? "step" : "stock";
     assertTrue(config.contains("\"lstm_kernel\": \"" + expected + "\""), config);
   }
 
@@ -157,9 +157,9 @@ class CliTest {
         "evaluate", "--problem", "mnist", "--hidden-units", "0", "--out", ck);
     assertUsageError("--batch-size 0: must be a positive integer",
         "train", "--problem", "mnist", "--batch-size", "0", "--checkpoint-dir", ck);
-    assertUsageError("--lstm-kernel cuda: unknown; allowed: auto, fused, stock",
+    assertUsageError("--lstm-kernel cuda: unknown; allowed: auto, step, xla, fused, stock",
         "train", "--lstm-kernel", "cuda", "--checkpoint-dir", ck);
-    assertUsageError("--lstm-kernel cuda: unknown; allowed: auto, fused, stock",
+    assertUsageError("--lstm-kernel cuda: unknown; allowed: auto, step, xla, fused, stock",
         "benchmark", "--lstm-kernel", "cuda");
     assertFalse(Files.exists(tmp.resolve("bad")), "nothing written on bad input");
   }

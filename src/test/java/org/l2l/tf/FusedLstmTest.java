@@ -171,8 +171,13 @@ class FusedLstmTest {
   private record Run(float[] losses, float metaLoss, List<float[]> metaGradient) {}
 
   private static Run run(Problem p, CoordinatewiseLstm.Kernel kernel, Instance inst) {
-    try (Unroll u = new Unroll(p, new CoordinatewiseLstm(CONFIG, kernel),
-        new Unroll.Options(5, false, false, 0.001, 0, 11, 2))) {
+    return run(p, kernel, inst, 0, false);
+  }
+
+  private static Run run(Problem p, CoordinatewiseLstm.Kernel kernel, Instance inst,
+      int kernelThreads, boolean secondDerivatives) {
+    try (Unroll u = new Unroll(p, new CoordinatewiseLstm(CONFIG, kernel, "lstm", kernelThreads),
+        new Unroll.Options(5, secondDerivatives, false, 0.001, 0, 11, 2))) {
       u.reset(inst);
       List<float[]> metaGradient = u.metaGradient(inst, 0);
       u.reset(inst);
@@ -211,6 +216,309 @@ class FusedLstmTest {
     assertTrue(den > 0, "a meta-gradient to compare");
     assertTrue(Math.sqrt(num / den) < 1e-4, "relative meta-gradient difference "
         + Math.sqrt(num / den));
+  }
+
+  private static double relativeDifference(List<float[]> expected, List<float[]> got) {
+    double num = 0;
+    double den = 0;
+    assertEquals(expected.size(), got.size());
+    for (int k = 0; k < expected.size(); k++) {
+      float[] a = expected.get(k);
+      float[] b = got.get(k);
+      assertEquals(a.length, b.length);
+      for (int j = 0; j < a.length; j++) {
+        num += (a[j] - b[j]) * (double) (a[j] - b[j]);
+        den += a[j] * (double) a[j];
+      }
+    }
+    assertTrue(den > 0, "a meta-gradient to compare");
+    return Math.sqrt(num / den);
+  }
+
+  /**
+   * The whole-step kernel on an MNIST net of 1,210 coordinates (five chunks of work, the last
+   * one short, so that blocks, chunks and the partial weight gradients are all exercised):
+   * losses and meta-gradient as on stock ops, and the same bits on 1, 2 and 3 threads.
+   */
+  @Test
+  void stepKernelMatchesStockAndDoesNotDependOnThreads() {
+    var data = org.l2l.problem.MnistProblemTest.tinyData(200, 64, 5);
+    Problem p = new MnistProblem(16, 1, MnistProblem.Activation.SIGMOID, 8, 64, () -> data);
+    assertEquals(1210, p.numCoordinates());
+    Instance inst = p.sample(new SplittableRandom(4));
+    Run stock = run(p, CoordinatewiseLstm.Kernel.STOCK, inst);
+    Run one = run(p, CoordinatewiseLstm.Kernel.STEP, inst, 1, false);
+    Run two = run(p, CoordinatewiseLstm.Kernel.STEP, inst, 2, false);
+    Run three = run(p, CoordinatewiseLstm.Kernel.STEP, inst, 3, false);
+    for (Run other : List.of(two, three)) {
+      assertArrayEquals(one.losses(), other.losses(), "threads do not change the bits");
+      assertEquals(one.metaLoss(), other.metaLoss());
+      for (int k = 0; k < one.metaGradient().size(); k++) {
+        assertArrayEquals(one.metaGradient().get(k), other.metaGradient().get(k));
+      }
+    }
+    for (int t = 0; t < stock.losses().length; t++) {
+      assertEquals(stock.losses()[t], one.losses()[t], 1e-5 * stock.losses()[t],
+          "loss at step " + t);
+    }
+    double rel = relativeDifference(stock.metaGradient(), one.metaGradient());
+    assertTrue(rel < 1e-4, "relative meta-gradient difference " + rel);
+  }
+
+  /** With second derivatives the gradient also flows into the LSTM's input: dx is used. */
+  @Test
+  void stepKernelInputGradientMatchesStock() {
+    Problem p = new QuadraticProblem(1, 10, QuadraticProblem.Distribution.GAUSSIAN, 0.01);
+    Instance inst = p.sample(new SplittableRandom(8));
+    Run stock = run(p, CoordinatewiseLstm.Kernel.STOCK, inst, 0, true);
+    Run step = run(p, CoordinatewiseLstm.Kernel.STEP, inst, 0, true);
+    Run firstOrder = run(p, CoordinatewiseLstm.Kernel.STEP, inst, 0, false);
+    assertEquals(stock.metaLoss(), step.metaLoss(), 1e-5 * Math.abs(stock.metaLoss()));
+    double rel = relativeDifference(stock.metaGradient(), step.metaGradient());
+    assertTrue(rel < 1e-4, "relative meta-gradient difference " + rel);
+    double firstVsSecond = relativeDifference(step.metaGradient(), firstOrder.metaGradient());
+    assertTrue(firstVsSecond > 1e-3, "the second-order terms matter here: " + firstVsSecond);
+  }
+
+  /** One step of the L2lLstmStep op in double precision: forward and backward. */
+  private static final class StepReference {
+    final int layers;
+    final int hidden;
+    final int inputs;
+    final int columns;
+    final double[] y;
+    final double[] stateNext;
+    final double[] dx;
+    final double[] dstate;
+    final double[] dweights;
+
+    StepReference(int layers, int hidden, int inputs, int columns, float[] x, float[] state,
+        float[] w, float[] dy, float[] dstateNext) {
+      this.layers = layers;
+      this.hidden = hidden;
+      this.inputs = inputs;
+      this.columns = columns;
+      int h = hidden;
+      int m = 4 * h;
+      y = new double[columns];
+      stateNext = new double[2 * layers * h * columns];
+      dx = new double[inputs * columns];
+      dstate = new double[stateNext.length];
+      dweights = new double[w.length];
+      int[] offset = new int[layers + 1];
+      for (int l = 0; l < layers; l++) {
+        offset[l + 1] = offset[l] + ((l == 0 ? inputs : h) + h + 1) * m;
+      }
+      int out = offset[layers];
+      for (int j = 0; j < columns; j++) {
+        double[][] in = new double[layers][];
+        double[][] act = new double[layers][];
+        double[] below = new double[inputs];
+        for (int k = 0; k < inputs; k++) {
+          below[k] = x[k * columns + j];
+        }
+        for (int l = 0; l < layers; l++) {
+          int rows = below.length + h + 1;
+          in[l] = new double[rows];
+          System.arraycopy(below, 0, in[l], 0, below.length);
+          for (int u = 0; u < h; u++) {
+            in[l][below.length + u] = state[((2 * l + 1) * h + u) * columns + j];
+          }
+          in[l][rows - 1] = 1;
+          act[l] = new double[5 * h];
+          double[] hNext = new double[h];
+          for (int u = 0; u < h; u++) {
+            double[] z = new double[4];
+            for (int gate = 0; gate < 4; gate++) {
+              for (int k = 0; k < rows; k++) {
+                z[gate] += w[offset[l] + k * m + gate * h + u] * in[l][k];
+              }
+            }
+            double i = sigmoid(z[0]);
+            double f = sigmoid(z[1]);
+            double o = sigmoid(z[2]);
+            double g = Math.tanh(z[3]);
+            double c = f * state[(2 * l * h + u) * columns + j] + i * g;
+            double t = Math.tanh(c);
+            act[l][u] = i;
+            act[l][h + u] = f;
+            act[l][2 * h + u] = o;
+            act[l][3 * h + u] = g;
+            act[l][4 * h + u] = t;
+            stateNext[(2 * l * h + u) * columns + j] = c;
+            hNext[u] = o * t;
+            stateNext[((2 * l + 1) * h + u) * columns + j] = o * t;
+          }
+          below = hNext;
+        }
+        y[j] = w[out + h];
+        for (int u = 0; u < h; u++) {
+          y[j] += w[out + u] * below[u];
+        }
+        // backward
+        double[] dh = new double[h];
+        for (int u = 0; u < h; u++) {
+          dh[u] = dstateNext[((2 * layers - 1) * h + u) * columns + j] + w[out + u] * dy[j];
+          dweights[out + u] += dy[j] * below[u];
+        }
+        dweights[out + h] += dy[j];
+        for (int l = layers - 1; l >= 0; l--) {
+          int rows = in[l].length;
+          double[] dz = new double[m];
+          for (int u = 0; u < h; u++) {
+            double i = act[l][u];
+            double f = act[l][h + u];
+            double o = act[l][2 * h + u];
+            double g = act[l][3 * h + u];
+            double t = act[l][4 * h + u];
+            double dct = dstateNext[(2 * l * h + u) * columns + j] + dh[u] * o * (1 - t * t);
+            dz[u] = dct * g * i * (1 - i);
+            dz[h + u] = dct * state[(2 * l * h + u) * columns + j] * f * (1 - f);
+            dz[2 * h + u] = dh[u] * t * o * (1 - o);
+            dz[3 * h + u] = dct * i * (1 - g * g);
+            dstate[(2 * l * h + u) * columns + j] = dct * f;
+          }
+          double[] din = new double[rows];
+          for (int k = 0; k < rows; k++) {
+            for (int r = 0; r < m; r++) {
+              dweights[offset[l] + k * m + r] += in[l][k] * dz[r];
+              din[k] += w[offset[l] + k * m + r] * dz[r];
+            }
+          }
+          int below2 = rows - h - 1;
+          for (int u = 0; u < h; u++) {
+            dstate[((2 * l + 1) * h + u) * columns + j] = din[below2 + u];
+          }
+          if (l == 0) {
+            for (int k = 0; k < inputs; k++) {
+              dx[k * columns + j] = din[k];
+            }
+          } else {
+            dh = new double[h];
+            for (int u = 0; u < h; u++) {
+              dh[u] = dstateNext[((2 * l - 1) * h + u) * columns + j] + din[u];
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static void assertClose(double[] expected, float[] got, String what) {
+    assertEquals(expected.length, got.length, what + " length");
+    double scale = 0;
+    for (double e : expected) {
+      scale = Math.max(scale, Math.abs(e));
+    }
+    assertTrue(scale > 0, what + " is not all zero");
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], got[i], 2e-6 * scale, what + " at " + i);
+    }
+  }
+
+  /**
+   * The step op and its gradient against {@link StepReference}, on 2 layers of 5 units, 2
+   * inputs and 4,160 columns (17 chunks of work in 8 gradient tasks, the last chunk one short
+   * block; from 4,096 columns the op uses its threads), with the widest vectors this CPU has and
+   * with 8-float vectors, on 1 and 2 threads; and on 352 columns (one thread, one task).
+   */
+  @Test
+  void stepOpMatchesPlainJava() {
+    stepOpMatchesPlainJava(4160);
+    stepOpMatchesPlainJava(352);
+  }
+
+  private void stepOpMatchesPlainJava(int cols) {
+    int layers = 2;
+    int h = 5;
+    int inputs = 2;
+    int weights = (inputs + h + 1) * 4 * h + (2 * h + 1) * 4 * h + h + 1;
+    SplittableRandom rng = new SplittableRandom(12);
+    float[] x = random(rng, inputs * cols, 3);
+    float[] state = random(rng, 2 * layers * h * cols, 1.5);
+    float[] w = random(rng, weights, 0.8);
+    float[] dy = random(rng, cols, 1);
+    float[] dstateNext = random(rng, state.length, 0.5);
+    StepReference ref = new StepReference(layers, h, inputs, cols, x, state, w, dy, dstateNext);
+    List<float[]> first = null;
+    for (float[] dims : List.of(new float[] {layers, 1, 0}, new float[] {layers, 2, 0},
+        new float[] {layers, 2, 8})) {
+      List<float[]> got = new java.util.ArrayList<>();
+      try (Graph g = new Graph(); Session s = new Session(g)) {
+        Ops tf = Ops.create(g);
+        var xs = tf.constant(org.tensorflow.ndarray.Shape.of(inputs, cols),
+            org.tensorflow.ndarray.buffer.DataBuffers.of(x, true, false));
+        var ss = tf.constant(org.tensorflow.ndarray.Shape.of(2L * layers * h, cols),
+            org.tensorflow.ndarray.buffer.DataBuffers.of(state, true, false));
+        var ws = tf.constant(w);
+        List<Operand<TFloat32>> out = FusedLstm.step(tf, xs, ss, ws, tf.constant(dims));
+        // A loss whose gradients with respect to y and the next state are dy and dstateNext.
+        Operand<TFloat32> loss = tf.math.add(
+            tf.reduceSum(tf.math.mul(out.get(0), tf.constant(dy)), tf.constant(0)),
+            tf.reduceSum(tf.math.mul(out.get(1), tf.constant(
+                org.tensorflow.ndarray.Shape.of(2L * layers * h, cols),
+                org.tensorflow.ndarray.buffer.DataBuffers.of(dstateNext, true, false))),
+                tf.constant(new int[] {0, 1})));
+        var grads = tf.gradients(loss, List.of(xs, ss, ws));
+        try (var r = s.runner().fetch(out.get(0)).fetch(out.get(1)).fetch(grads.dy(0))
+            .fetch(grads.dy(1)).fetch(grads.dy(2)).run()) {
+          for (int i = 0; i < 5; i++) {
+            got.add(Tensors.toArray(r.get(i)));
+          }
+        }
+      }
+      String how = cols + " columns, threads " + (int) dims[1] + ", vectors " + (int) dims[2]
+          + ": ";
+      assertClose(ref.y, got.get(0), how + "y");
+      assertClose(ref.stateNext, got.get(1), how + "next state");
+      assertClose(ref.dx, got.get(2), how + "dx");
+      assertClose(ref.dstate, got.get(3), how + "dstate");
+      assertClose(ref.dweights, got.get(4), how + "dweights");
+      if (first == null) {
+        first = got;
+      } else if (dims[2] == 0) {
+        for (int i = 0; i < 5; i++) {
+          assertArrayEquals(first.get(i), got.get(i), how + "the same bits on 1 thread");
+        }
+      }
+    }
+  }
+
+  @Test
+  void stepBadShapesAreErrors() {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      // 2 layers of H = 3 with 2 inputs take (2 + 3 + 1) 12 + (3 + 3 + 1) 12 + 4 = 160 weights
+      List<Operand<TFloat32>> out = FusedLstm.step(tf, tf.constant(new float[2][32]),
+          tf.constant(new float[12][32]), tf.constant(new float[7]),
+          tf.constant(new float[] {2, 1, 0}));
+      TFInvalidArgumentException e = assertThrows(TFInvalidArgumentException.class,
+          () -> s.runner().fetch(out.get(0)).run().close());
+      assertTrue(e.getMessage().contains("weights has the wrong length"), e.getMessage());
+      List<Operand<TFloat32>> odd = FusedLstm.step(tf, tf.constant(new float[2][16]),
+          tf.constant(new float[12][16]), tf.constant(new float[7]),
+          tf.constant(new float[] {2, 1, 0}));
+      e = assertThrows(TFInvalidArgumentException.class,
+          () -> s.runner().fetch(odd.get(0)).run().close());
+      assertTrue(e.getMessage().contains("a multiple of 32"), e.getMessage());
+    }
+  }
+
+  /** XLA-compiled stock ops: the stock path's function, and the same bits run to run. */
+  @Test
+  void xlaUnrollMatchesStockAndRepeatsBitForBit() {
+    Problem p = new QuadraticProblem(1, 10, QuadraticProblem.Distribution.GAUSSIAN, 0.01);
+    Instance inst = p.sample(new SplittableRandom(8));
+    Run stock = run(p, CoordinatewiseLstm.Kernel.STOCK, inst);
+    Run xla = run(p, CoordinatewiseLstm.Kernel.XLA, inst);
+    Run again = run(p, CoordinatewiseLstm.Kernel.XLA, inst);
+    assertArrayEquals(xla.losses(), again.losses(), "the same run twice: the same bits");
+    for (int k = 0; k < xla.metaGradient().size(); k++) {
+      assertArrayEquals(xla.metaGradient().get(k), again.metaGradient().get(k));
+    }
+    assertEquals(stock.metaLoss(), xla.metaLoss(), 1e-5 * Math.abs(stock.metaLoss()));
+    double rel = relativeDifference(stock.metaGradient(), xla.metaGradient());
+    assertTrue(rel < 1e-4, "relative meta-gradient difference " + rel);
   }
 
   @Test

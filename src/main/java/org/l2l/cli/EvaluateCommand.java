@@ -246,13 +246,13 @@ final class EvaluateCommand implements Callable<Integer> {
   }
 
   /**
-   * With --save-instances, one untimed instance first, so that timing.csv leaves out
+   * With --save-instances, one untimed unroll first, so that timing.csv leaves out
    * TensorFlow's one-time preparation of the graph (its first run); every instance is reset
    * from its own seed, so the results do not change.
    */
   private void warmUp(Unroll u) {
     if (saveInstances) {
-      Evaluator.run(u, seed, Seeds.Stream.TEST, 1, numSteps, null);
+      Evaluator.run(u, seed, Seeds.Stream.TEST, 1, u.unrollLength(), null);
     }
   }
 

@@ -55,17 +55,24 @@ public final class Plan {
   public static final List<String> NAMES = List.of("quadratic", "mnist", "generalisation", "conv",
       "break-even", "meta-optimizer", "forget-bias", "horizon");
 
-  /** Estimated milliseconds per optimizee step in an evaluation (2 cores). */
-  private static final double QUAD_MS = 0.15;
-  private static final double MNIST_MS = 2.5;
-  private static final double CONV_MS = 36;
+  /**
+   * Estimated cost of an evaluation on 2 cores (measured at the tiny scale and by
+   * {@code ./l2l bench}): milliseconds per optimizee step of the learned optimizer and of a
+   * baseline; seconds to start the command (data) and per optimizer (its graph, first runs).
+   */
+  record Cost(double l2lMs, double baselineMs, double startSeconds, double perOptimizer) {}
+
+  private static final Cost QUAD_MS = new Cost(0.25, 0.1, 0.5, 1.0);
+  private static final Cost MNIST_MS = new Cost(4.5, 1.3, 2, 1.3);
+  private static final Cost MNIST_VARIANT_MS = new Cost(6, 2, 2, 1.5);
+  private static final Cost CONV_MS = new Cost(36, 36, 2, 5);
   /** Estimated seconds per meta-training epoch of 100 steps. */
-  private static final double QUAD_EPOCH_S = 0.02;
+  private static final double QUAD_EPOCH_S = 0.015;
   private static final double MNIST_EPOCH_S = 2.5;
   private static final double CONV_EPOCH_S = 18;
-  /** Seconds to start a command: JVM, graphs, data. */
-  private static final double START_S = 4;
-  private static final double MNIST_START_S = 12;
+  /** Seconds to start a meta-training: JVM, graphs, data. */
+  private static final double START_S = 5;
+  private static final double MNIST_START_S = 15;
   /** Grid points of evaluate's learning-rate tuning. */
   private static final int GRID = 15;
 
@@ -140,8 +147,7 @@ public final class Plan {
    * false only the optimizer runs.
    */
   private List<Step> evals(String id, List<String> problem, String optimizer, int numSteps,
-      int instances, int tuning, boolean baselines, String fixedRates, double msPerStep,
-      double start) {
+      int instances, int tuning, boolean baselines, String fixedRates, Cost cost) {
     List<Step> out = new ArrayList<>();
     String first = id + "-s" + scale.seeds().get(0);
     for (long seed : scale.seeds()) {
@@ -162,10 +168,13 @@ public final class Plan {
       } else {
         a.addAll(List.of("--learning-rates", "@lr:" + first));
       }
+      // Test instances, one untimed unroll of warm-up each, and the tuning grid.
+      double l2lSteps = optimizer != null ? instances * numSteps + 20 : 0;
+      double baselineSteps = (baselines ? 4.0 * (instances * numSteps + 20) : 0)
+          + (tunes ? 4.0 * GRID * tuning * numSteps : 0);
       int optimizers = (optimizer != null ? 1 : 0) + (baselines ? 4 : 0);
-      double work = (optimizers * (double) instances + (tunes ? 4.0 * GRID * tuning : 0))
-          * numSteps;
-      out.add(step(id + "-s" + seed, Kind.EVALUATE, start + work * msPerStep / 1000,
+      out.add(step(id + "-s" + seed, Kind.EVALUATE, cost.startSeconds()
+          + optimizers * cost.perOptimizer() + (l2lSteps * cost.l2lMs() + baselineSteps * cost.baselineMs()) / 1000,
           a.toArray(String[]::new)));
     }
     return out;
@@ -191,7 +200,7 @@ public final class Plan {
     Step q = train("quadratic-train", QUAD_EPOCH_S, scale.quadEpochs(), START_S,
         "--problem", "quadratic");
     List<Step> qEvals = evals("quadratic-eval", quad, "@step:" + q.id(), h,
-        scale.quadInstances(), scale.quadInstances(), true, null, QUAD_MS, START_S);
+        scale.quadInstances(), scale.quadTuning(), true, null, QUAD_MS);
     List<Step> qSteps = new ArrayList<>(List.of(q));
     qSteps.addAll(qEvals);
     Comparison qc = new Comparison("quadratic", "Quadratics (Fig. 4, left): 10-dim, " + h
@@ -214,9 +223,9 @@ public final class Plan {
     }
     String fineTuned = "checkpoints/pretrained/mnist";
     List<Step> mEvals = evals("mnist-eval", mnist, paperOpt, h, scale.mnistInstances(),
-        scale.mnistTuning(), true, null, MNIST_MS, MNIST_START_S);
+        scale.mnistTuning(), true, null, MNIST_MS);
     List<Step> mftEvals = evals("mnist-finetuned-eval", mnist, fineTuned, h,
-        scale.mnistInstances(), 0, false, null, MNIST_MS, MNIST_START_S);
+        scale.mnistInstances(), 0, false, null, MNIST_MS);
     mSteps.addAll(mEvals);
     mSteps.addAll(mftEvals);
     Comparison mc = new Comparison("mnist", "MNIST (Fig. 4): 20 sigmoid units, " + h
@@ -236,8 +245,7 @@ public final class Plan {
       List<String> problem = new ArrayList<>(mnist);
       problem.addAll(List.of(v[1], v[2]));
       List<Step> e = evals("generalisation-" + v[0] + "-eval", problem, paperOpt, h,
-          scale.mnistInstances(), scale.mnistTuning(), true, null, MNIST_MS * 1.5,
-          MNIST_START_S);
+          scale.mnistInstances(), scale.mnistTuning(), true, null, MNIST_VARIANT_MS);
       gSteps.addAll(e);
       gc.add(new Comparison("generalisation-" + v[0], "MNIST, " + v[3] + " (Fig. 5), " + h
           + " steps", "l2l", h, v[4], v[5], sources(e, "l2l", true)));
@@ -258,8 +266,7 @@ public final class Plan {
       convOpt = "checkpoints/pretrained/conv-fashion-mnist";
     }
     List<Step> cEvals = evals("conv-eval", conv, convOpt, h, scale.convInstances(),
-        scale.convTuning(), true, scale.convTuning() == 0 ? CONV_RATES : null, CONV_MS,
-        MNIST_START_S);
+        scale.convTuning(), true, scale.convTuning() == 0 ? CONV_RATES : null, CONV_MS);
     cSteps.addAll(cEvals);
     experiments.add(new Experiment("conv", "Convolutional network on Fashion-MNIST (Fig. 6)",
         cSteps, List.of(new Comparison("conv", "Conv net, Fashion-MNIST (Fig. 6 analogue), " + h
@@ -298,7 +305,7 @@ public final class Plan {
         List<Step> ev = evals("meta-" + e.getKey() + "-" + problem + "-eval",
             isMnist ? mnist : quad, "@best:" + String.join("+", runs), h,
             isMnist ? scale.mnistInstances() : scale.quadInstances(), 0, false, null,
-            isMnist ? MNIST_MS : QUAD_MS, isMnist ? MNIST_START_S : START_S);
+            isMnist ? MNIST_MS : QUAD_MS);
         moSteps.addAll(ev);
         (isMnist ? moMnist : moQuad).addAll(sources(ev, "l2l meta-" + e.getKey(), false));
       }
@@ -336,7 +343,7 @@ public final class Plan {
         fSteps.add(t);
         List<Step> ev = evals(id + "-eval", isMnist ? mnist : quad, "@step:" + id, h,
             isMnist ? scale.mnistInstances() : scale.quadInstances(), 0, false, null,
-            isMnist ? MNIST_MS : QUAD_MS, isMnist ? MNIST_START_S : START_S);
+            isMnist ? MNIST_MS : QUAD_MS);
         fSteps.addAll(ev);
         kept.addAll(sources(ev, "l2l forget bias " + num(fb), false));
       }
@@ -352,9 +359,9 @@ public final class Plan {
     for (int factor : new int[] {2, 4}) {
       int n = h * factor;
       List<Step> e = evals("horizon-" + n + "-eval", mnist, paperOpt, n,
-          scale.horizonInstances(), scale.horizonTuning(), true, null, MNIST_MS, MNIST_START_S);
+          scale.horizonInstances(), scale.horizonTuning(), true, null, MNIST_MS);
       List<Step> ft = evals("horizon-" + n + "-finetuned-eval", mnist, fineTuned, n,
-          scale.horizonInstances(), 0, false, null, MNIST_MS, MNIST_START_S);
+          scale.horizonInstances(), 0, false, null, MNIST_MS);
       hSteps.addAll(e);
       hSteps.addAll(ft);
       hc.add(new Comparison("horizon-" + n, "MNIST, trained on " + h + " steps, run for " + n,

@@ -111,6 +111,36 @@ class ReproduceTest {
   }
 
   @Test
+  @Tag("slow")
+  void aMetaTrainingStoppedMidwayResumesFromItsCheckpoint() throws IOException {
+    Plan.Step train = new Plan(Scale.of("tiny")).experiments().get(0).steps().get(0);
+    assertEquals("quadratic-train", train.id());
+    // What a Ctrl-C in the middle of that step leaves: its run folder under OUT/partial with a
+    // checkpoint at epoch 1 of 3.
+    Path out = tmp.resolve("mid");
+    List<String> a = new java.util.ArrayList<>(List.of("train"));
+    a.addAll(train.args());
+    a.addAll(List.of("--checkpoint-dir", out.resolve("partial").toString(), "--run", train.id(),
+        "--tensorboard-dir", out.resolve("tensorboard").toString(), "--stop-after", "1"));
+    assertEquals(0, CliTest.run(a.toArray(String[]::new)).code());
+    assertTrue(Files.readString(out.resolve("partial/quadratic-train/latest/state.json"))
+        .contains("\"epoch\": 1"));
+    CliTest.Outcome o = CliTest.run("reproduce", "--scale", "tiny", "--only", "quadratic",
+        "--out", out.toString());
+    assertEquals(0, o.code(), o.err());
+    String record = Files.readString(out.resolve("steps/quadratic-train/step.json"));
+    assertTrue(record.contains("\"--resume\""), record);
+    Path whole = tmp.resolve("whole-q");
+    assertEquals(0, CliTest.run("reproduce", "--scale", "tiny", "--only", "quadratic", "--out",
+        whole.toString()).code());
+    assertArrayEquals(Files.readAllBytes(whole.resolve("steps/quadratic-train/metrics.csv")),
+        Files.readAllBytes(out.resolve("steps/quadratic-train/metrics.csv")));
+    assertArrayEquals(Files.readAllBytes(whole.resolve("results.csv")),
+        Files.readAllBytes(out.resolve("results.csv")));
+    assertFalse(Files.exists(out.resolve("partial/quadratic-train")), "renamed into place");
+  }
+
+  @Test
   void badInputIsOneLine() throws IOException {
     Path out = tmp.resolve("bad");
     assertUsageError("--only fig4: no such experiment; allowed: quadratic, mnist, "

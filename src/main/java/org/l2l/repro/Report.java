@@ -405,12 +405,20 @@ public final class Report {
 
   /** The trained forget gates: mean sigmoid(b_f + forget bias) per layer, and a figure. */
   private void forgetGates(Path figures) throws IOException {
-    md.append("The forget gates of the trained optimizers at rest (zero input and state): the "
+    long seed = plan.scale().seeds().get(0);
+    int instances = plan.scale().quadInstances();
+    int steps = plan.scale().horizon();
+    md.append("The forget gates of the trained optimizers. At rest (zero input and state): the "
         + "mean over units of sigmoid(b_f + forget bias), per layer, b_f the trained bias of "
-        + "the forget gate (0 at the start, so the start is sigmoid(forget bias)). Their "
-        + "weights' histograms over training are in OUT/tensorboard/ID (`tensorboard --logdir "
-        + "OUT/tensorboard`).\n\n| run | forget bias | at the start | layer 0 | layer 1 |\n"
-        + "|---|---|---|---|---|\n");
+        + "the forget gate (0 at the start, so the start is sigmoid(forget bias)). In use: the "
+        + "mean of the forget gate's activation over units, coordinates, steps and instances "
+        + "while the optimizer runs the test instances of seed " + seed + " (" + instances
+        + " instances, " + steps + " steps; the LSTM run forward in plain Java from its "
+        + "weights, which follows the graph's losses to 1e-5: ForgetGatesTest; quadratics "
+        + "only). The weights' histograms over training are in OUT/tensorboard/ID "
+        + "(`tensorboard --logdir OUT/tensorboard`).\n\n| run | forget bias | at the start "
+        + "| at rest, layer 0 | at rest, layer 1 | in use, layer 0 | in use, layer 1 |\n"
+        + "|---|---|---|---|---|---|---|\n");
     Map<String, double[]> curves = new LinkedHashMap<>();
     for (Plan.Step s : Plan.stepsOf(chosen)) {
       if (!s.id().startsWith("forget-") || s.kind() != Plan.Kind.TRAIN) {
@@ -437,6 +445,16 @@ public final class Report {
           all.add(a);
         }
         md.append(" ").append(f(sum / h)).append(" |");
+      }
+      org.l2l.problem.Problem problem = org.l2l.meta.RunConfig.read(runner.done(s.id())
+          .resolve("config.json")).problem().create();
+      if (ForgetGates.applies(rule, problem)) {
+        double[] inUse = ForgetGates.run(rule, problem, seed, instances, steps).meanPerLayer();
+        for (int l = 0; l < Math.min(2, layers); l++) {
+          md.append(" ").append(f(inUse[l])).append(" |");
+        }
+      } else {
+        md.append(" n/a | n/a |");
       }
       md.append("\n");
       double[] sorted = all.stream().mapToDouble(Double::doubleValue).sorted().toArray();

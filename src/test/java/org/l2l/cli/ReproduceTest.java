@@ -91,6 +91,8 @@ class ReproduceTest {
       assertTrue(readme.contains("\n| " + name + " | "), name);
     }
     assertTrue(readme.contains("| forget-quadratic-5 | 5.0 | 0.9933 |"), readme);
+    assertTrue(readme.matches("(?s).*\\| forget-quadratic-0 \\| 0\\.0 \\| 0\\.5000 \\|"
+        + "( 0\\.\\d{4} \\|){4}\n.*"), "at rest and in use, both layers");
     assertTrue(readme.contains("./l2l train --problem quadratic --epochs 3 --seed 1"), readme);
     for (String png : List.of("quadratic.png", "forget-bias-quadratic.png",
         "forget-gates.png")) {

@@ -227,11 +227,13 @@ public final class Plan {
     List<Step> mftEvals = evals("mnist-finetuned-eval", mnist, fineTuned, h,
         scale.mnistInstances(), 0, false, null, MNIST_MS);
     mSteps.addAll(mEvals);
-    mSteps.addAll(mftEvals);
+    if (scale.mnistFineTuned()) {
+      mSteps.addAll(mftEvals);
+    }
     Comparison mc = new Comparison("mnist", "MNIST (Fig. 4): 20 sigmoid units, " + h
         + " steps", "l2l", h, "lowest", "LSTM falls fastest and ends below ADAM, RMSprop and "
-        + "NAG; SGD worst", concat(sources(mEvals, "l2l", true),
-            sources(mftEvals, "l2l fine-tuned (200 steps; log loss)", false)));
+        + "NAG; SGD worst", concat(sources(mEvals, "l2l", true), scale.mnistFineTuned()
+            ? sources(mftEvals, "l2l fine-tuned (200 steps; log loss)", false) : List.of()));
     experiments.add(new Experiment("mnist", "MNIST (Fig. 4)", mSteps, List.of(mc)));
 
     // Generalisation, Fig. 5.

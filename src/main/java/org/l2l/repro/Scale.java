@@ -18,6 +18,8 @@ import org.l2l.UserError;
  *     pretrained optimizers
  * @param mnistInstances MNIST test instances per seed
  * @param mnistTuning MNIST tuning instances
+ * @param mnistFineTuned whether the MNIST comparison shows the shipped fine-tuned optimizer too
+     (the horizon study always does)
  * @param convEpochs meta-training epochs of the conv experiment; 0: the shipped optimizer
  * @param convInstances conv test instances per seed
  * @param convTuning conv tuning instances; 0: the learning rates tuned in docs/experiments.md
@@ -28,7 +30,8 @@ import org.l2l.UserError;
  * @param horizonTuning its tuning instances
  */
 public record Scale(String name, int horizon, List<Long> seeds, int quadEpochs,
-    int quadInstances, int quadTuning, int mnistEpochs, int mnistInstances, int mnistTuning, int convEpochs,
+    int quadInstances, int quadTuning, int mnistEpochs, int mnistInstances, int mnistTuning,
+    boolean mnistFineTuned, int convEpochs,
     int convInstances, int convTuning, int studyEpochs, int studyMnistEpochs,
     Map<String, List<Double>> metaRates, int horizonInstances, int horizonTuning) {
 
@@ -48,13 +51,13 @@ public record Scale(String name, int horizon, List<Long> seeds, int quadEpochs,
   /** The scale {@code name}; tiny is accepted but not advertised. */
   public static Scale of(String name) {
     return switch (name) {
-      case "quick" -> new Scale("quick", 100, List.of(7L, 8L, 9L), 2000, 100, 20, 0, 10, 2, 0, 2,
-          0, 500, 0, rates(List.of(1e-3, 1e-2), List.of(1e-5, 1e-4), List.of(1e-4, 1e-3),
+      case "quick" -> new Scale("quick", 100, List.of(7L, 8L, 9L), 2000, 100, 100, 0, 10, 2,
+          false, 0, 2, 0, 400, 0, rates(List.of(1e-3, 1e-2), List.of(1e-5, 1e-4), List.of(1e-4, 1e-3),
               List.of(1e-5, 1e-4)), 4, 2);
       case "paper" -> new Scale("paper", 100, List.of(7L, 8L, 9L), 10000, 100, 100, 800, 100, 20,
-          100, 20, 3, 2000, 300, rates(List.of(3e-4, 1e-3, 3e-3), List.of(1e-6, 1e-5, 1e-4),
+          true, 100, 20, 3, 2000, 300, rates(List.of(3e-4, 1e-3, 3e-3), List.of(1e-6, 1e-5, 1e-4),
               List.of(1e-4, 3e-4, 1e-3), List.of(1e-6, 1e-5, 1e-4)), 100, 20);
-      case "tiny" -> new Scale("tiny", 10, List.of(7L, 8L), 3, 3, 3, 0, 2, 1, 0, 1, 0, 3, 0,
+      case "tiny" -> new Scale("tiny", 10, List.of(7L, 8L), 3, 3, 3, 0, 2, 1, true, 0, 1, 0, 3, 0,
           rates(List.of(1e-3), List.of(1e-5), List.of(1e-4), List.of(1e-5)), 1, 1);
       default -> throw UserError.flag("--scale", name, "unknown; allowed: "
           + String.join(", ", NAMES));

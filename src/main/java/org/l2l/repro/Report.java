@@ -118,6 +118,10 @@ public final class Report {
         if (subject.equals(lowest)) {
           String next = names.get(1);
           Stats.Interval d = Stats.pairedDifference(p.at(subject, n), p.at(next, n));
+          if (Double.isNaN(d.low()) && Double.isFinite(s.mean())
+              && !Double.isFinite(Stats.mean(p.at(next, n)))) {
+            return new Verdict("yes", ours + "; " + next + " diverged on some instances");
+          }
           return new Verdict(d.below0() ? "yes" : "tied", ours + "; minus " + next + ": "
               + f(d.mean()) + " " + ci(d));
         }

@@ -89,6 +89,12 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "Write no TensorBoard events.")
   boolean noTensorboard;
 
+  @Option(names = "--save-instances", defaultValue = "false",
+      description = "Also write OUT/instances.csv (every test instance's loss at every step, one "
+          + "row per optimizer and instance) and OUT/timing.csv (each optimizer's wall time: "
+          + "tuning, and the test run per optimizee step).")
+  boolean saveInstances;
+
   @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
       description = "TensorFlow threads; 0 = TensorFlow's choice (default: ${DEFAULT-VALUE}).")
   int threads;
@@ -150,6 +156,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Map<String, float[][]> results = new LinkedHashMap<>();
     Map<String, Double> chosen = new LinkedHashMap<>();
     List<List<Object>> tuningRows = new ArrayList<>();
+    List<List<Object>> timingRows = new ArrayList<>();
     if (trained != null) {
       OptimizerFile.Loaded file = trained;
       List<RuleMap.Binding> bindings = trained.rules().bind(p.params(),
@@ -157,24 +164,34 @@ final class EvaluateCommand implements Callable<Integer> {
       try (Unroll u = new Unroll(p, bindings, opts)) {
         u.setMetaParamValues(trained);
         System.out.printf(Locale.ROOT, "l2l: %d instances of %d steps%n", instances, numSteps);
+        warmUp(u);
+        long t0 = System.nanoTime();
         results.put("l2l", Evaluator.run(u, seed, Seeds.Stream.TEST, instances, numSteps, null));
+        timingRows.add(timing("l2l", 0, System.nanoTime() - t0));
       }
     }
     for (String name : rules) {
       UpdateRule rule = Rules.baseline(name, learningRates.getOrDefault(name, 1.0));
       try (Unroll u = new Unroll(p, rule, opts)) {
         double lr;
+        long t0 = System.nanoTime();
         if (learningRates.containsKey(name)) {
           lr = learningRates.get(name);
+          warmUp(u);
         } else {
           lr = tune(u, name, tuning, tuningRows);
         }
+        long t1 = System.nanoTime();
         chosen.put(name, lr);
         u.setLearningRate((float) lr);
         results.put(name, Evaluator.run(u, seed, Seeds.Stream.TEST, instances, numSteps, null));
+        timingRows.add(timing(name, t1 - t0, System.nanoTime() - t1));
       }
     }
     write(dir, results, tuningRows);
+    if (saveInstances) {
+      writeInstances(dir, results, timingRows);
+    }
     if (!noTensorboard) {
       writeEvents(events, results);
     }
@@ -226,6 +243,45 @@ final class EvaluateCommand implements Callable<Integer> {
         tuningRows);
     LossPlot.writePng(dir.resolve("losses.png"), problem.type().name() + ": mean loss over "
         + instances + " held-out instances", curves, "step", "mean loss (log scale)");
+  }
+
+  /**
+   * With --save-instances, one untimed unroll first, so that timing.csv leaves out
+   * TensorFlow's one-time preparation of the graph (its first run); every instance is reset
+   * from its own seed, so the results do not change.
+   */
+  private void warmUp(Unroll u) {
+    if (saveInstances) {
+      Evaluator.run(u, seed, Seeds.Stream.TEST, 1, u.unrollLength(), null);
+    }
+  }
+
+  /** A row of timing.csv: tuning seconds, test seconds and milliseconds per optimizee step. */
+  private List<Object> timing(String name, long tuningNanos, long testNanos) {
+    return List.of(name, tuningNanos / 1e9, testNanos / 1e9,
+        testNanos / 1e6 / ((double) instances * numSteps));
+  }
+
+  /** instances.csv (optimizer, instance, loss at step 0..N) and timing.csv. */
+  private void writeInstances(Path dir, Map<String, float[][]> results,
+      List<List<Object>> timingRows) throws IOException {
+    List<String> header = new ArrayList<>(List.of("optimizer", "instance"));
+    for (int step = 0; step <= numSteps; step++) {
+      header.add("step_" + step);
+    }
+    Csv.Builder csv = Csv.builder(header);
+    for (Map.Entry<String, float[][]> e : results.entrySet()) {
+      for (int i = 0; i < e.getValue().length; i++) {
+        List<Object> row = new ArrayList<>(List.of(e.getKey(), i));
+        for (float loss : e.getValue()[i]) {
+          row.add(loss);
+        }
+        csv.row(row.toArray());
+      }
+    }
+    csv.write(dir.resolve("instances.csv"));
+    Csv.write(dir.resolve("timing.csv"), List.of("optimizer", "tuning_seconds", "test_seconds",
+        "ms_per_step"), timingRows);
   }
 
   private void writeEvents(Path root, Map<String, float[][]> results) {

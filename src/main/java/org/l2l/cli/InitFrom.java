@@ -55,6 +55,9 @@ final class InitFrom {
             || !mine.get("lstm").equals(saved.get("lstm"))
             || !mine.get("rules").equals(saved.get("rules"))) {
           reason = "its checkpoint was written for another problem, LSTM or rules";
+        } else if (!mine.getAsJsonObject("training").get("meta_optimizer").equals(
+            saved.getAsJsonObject("training").get("meta_optimizer"))) {
+          reason = "its checkpoint was written with another --meta-optimizer";
         } else {
           Checkpoint.restore(folder, unroll);
         }

@@ -189,6 +189,47 @@ public final class LossPlot {
     return chart;
   }
 
+  /**
+   * As {@link #writePng}, with a shaded band around each curve (say the interquartile range over
+   * instances): {@code low} and {@code high} hold, per curve label, the band's edges at every
+   * step. Points that a log axis cannot show are left out, as in {@link #writePng}.
+   */
+  public static void writePngWithBands(Path file, String title, Map<String, double[]> curves,
+      Map<String, double[]> low, Map<String, double[]> high, String xLabel, String yLabel)
+      throws IOException {
+    JFreeChart chart = createChart(title, curves, xLabel, yLabel);
+    XYPlot plot = chart.getXYPlot();
+    org.jfree.data.xy.YIntervalSeriesCollection bands =
+        new org.jfree.data.xy.YIntervalSeriesCollection();
+    for (Map.Entry<String, double[]> curve : curves.entrySet()) {
+      org.jfree.data.xy.YIntervalSeries series =
+          new org.jfree.data.xy.YIntervalSeries(curve.getKey() + " (band)", false, true);
+      double[] v = curve.getValue();
+      double[] lo = low.get(curve.getKey());
+      double[] hi = high.get(curve.getKey());
+      for (int i = 0; i < v.length; i++) {
+        if (v[i] > 0 && lo[i] > 0 && hi[i] > 0 && Double.isFinite(hi[i])
+            && Double.isFinite(v[i])) {
+          series.add(i, v[i], lo[i], hi[i]);
+        }
+      }
+      bands.addSeries(series);
+    }
+    org.jfree.chart.renderer.xy.DeviationRenderer shade =
+        new org.jfree.chart.renderer.xy.DeviationRenderer(false, false);
+    shade.setAlpha(0.15f);
+    for (int s = 0; s < bands.getSeriesCount(); s++) {
+      shade.setSeriesFillPaint(s, PALETTE[s % PALETTE.length]);
+      shade.setSeriesPaint(s, PALETTE[s % PALETTE.length]);
+      shade.setSeriesVisibleInLegend(s, false);
+    }
+    plot.setDataset(1, bands);
+    plot.setRenderer(1, shade);
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    ChartUtils.writeChartAsPNG(png, chart, WIDTH, HEIGHT);
+    AtomicFiles.writeBytes(file, png.toByteArray());
+  }
+
   private static DecimalFormat rootFormat() {
     return new DecimalFormat("0", DecimalFormatSymbols.getInstance(Locale.ROOT));
   }

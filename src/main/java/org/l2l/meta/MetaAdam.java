@@ -19,7 +19,7 @@ import org.tensorflow.types.TFloat32;
  * <p>Update: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
  * phi -= lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps).
  */
-public final class MetaAdam {
+public final class MetaAdam implements MetaOptimizer {
 
   /** The official code's meta learning rate. */
   public static final double LEARNING_RATE_DEFAULT = TrainConfig.META_LEARNING_RATE_DEFAULT;
@@ -42,11 +42,13 @@ public final class MetaAdam {
   }
 
   /** The slot variables created by {@link #apply} (m and v per parameter, then t). */
+  @Override
   public List<Variable<TFloat32>> slots() {
     return slots;
   }
 
   /** Names parallel to {@link #slots()}. */
+  @Override
   public List<String> slotNames() {
     return slotNames;
   }
@@ -66,6 +68,7 @@ public final class MetaAdam {
    * parameter, moment and the step counter keep their values (the assignments write back what
    * they read), so a bad meta-step leaves no trace. {@code ok} null applies always.
    */
+  @Override
   public Op apply(Ops tf, List<Operand<TFloat32>> grads, List<Variable<TFloat32>> params,
       List<String> names, Operand<TBool> ok) {
     Ops slotScope = tf.withSubScope("slots");

@@ -96,7 +96,32 @@ public record RunConfig(String run, ProblemConfig problem, CoordinatewiseLstm.Co
    * are converted, so runs written before format 2 still resume.
    */
   public static JsonObject identityOf(JsonObject saved, Object source) {
-    return saved.has("format") ? saved : fromJson(saved, source).identity();
+    return saved.has("format") ? withMetaOptimizer(saved) : fromJson(saved, source).identity();
+  }
+
+  /**
+   * {@code o} (a config or identity of format 2) with training.meta_optimizer "adam" added where
+   * it is missing: files written before {@code --meta-optimizer} were all meta-trained by Adam.
+   */
+  private static JsonObject withMetaOptimizer(JsonObject o) {
+    if (!o.has("training") || !o.get("training").isJsonObject()
+        || o.getAsJsonObject("training").has("meta_optimizer")) {
+      return o;
+    }
+    JsonObject copy = o.deepCopy();
+    JsonObject old = copy.getAsJsonObject("training");
+    JsonObject training = new JsonObject();
+    for (Map.Entry<String, JsonElement> e : old.entrySet()) {
+      training.add(e.getKey(), e.getValue());
+      if (e.getKey().equals("meta_learning_rate")) {
+        training.addProperty("meta_optimizer", MetaOptimizer.DEFAULT);
+      }
+    }
+    if (!training.has("meta_optimizer")) {
+      training.addProperty("meta_optimizer", MetaOptimizer.DEFAULT);
+    }
+    copy.add("training", training);
+    return copy;
   }
 
   /** Reads config.json; a missing, unreadable or invalid file is a {@link FormatException}. */
@@ -116,8 +141,9 @@ public record RunConfig(String run, ProblemConfig problem, CoordinatewiseLstm.Co
   }
 
   /** Reads either format; errors are {@link FormatException}s naming {@code source}. */
-  public static RunConfig fromJson(JsonObject o, Object source) {
+  public static RunConfig fromJson(JsonObject json, Object source) {
     try {
+      JsonObject o = json.has("format") ? withMetaOptimizer(json) : json;
       if (!o.has("format")) {
         return fromFormat1(o);
       }
@@ -143,7 +169,7 @@ public record RunConfig(String run, ProblemConfig problem, CoordinatewiseLstm.Co
 
   /** Keys of format 1's top level that are training settings, by their format-2 key. */
   private static final List<String> TRAINING_KEYS = List.of("epochs", "num_steps",
-      "unroll_length", "meta_learning_rate", "clip_norm", "second_derivatives",
+      "unroll_length", "meta_learning_rate", "meta_optimizer", "clip_norm", "second_derivatives",
       "include_initial_loss", "meta_loss", "eval_every", "eval_instances", "checkpoint_every",
       "seed", "threads", "max_bad_steps", "lstm_kernel");
 

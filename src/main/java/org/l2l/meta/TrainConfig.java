@@ -12,7 +12,8 @@ import org.l2l.config.Flag;
  * @param epochs meta-training epochs, one new instance each
  * @param numSteps optimization steps per instance, the horizon
  * @param unrollLength steps per unroll, one meta-step each
- * @param metaLearningRate Adam's learning rate for the meta-step
+ * @param metaLearningRate the meta-optimizer's learning rate
+ * @param metaOptimizer the meta-optimizer: adam (the paper's), sgd, rmsprop or nag
  * @param clipNorm clip the meta-gradient to this global norm; 0 = no clipping
  * @param secondDerivatives keep the gradient-of-gradient terms
  * @param includeInitialLoss add f(theta_0) of each unroll to the meta-loss
@@ -35,7 +36,11 @@ public record TrainConfig(
     @Flag(name = "--unroll-length", label = "N",
         help = "steps per unroll, one meta-step each; must divide --num-steps") int unrollLength,
     @Flag(name = "--meta-learning-rate", label = "X",
-        help = "Adam's learning rate for the meta-step") double metaLearningRate,
+        help = "the meta-optimizer's learning rate") double metaLearningRate,
+    @Flag(name = "--meta-optimizer", label = "NAME",
+        help = "the meta-optimizer that updates the LSTM's weights after every unroll: adam (the "
+            + "paper's), sgd, rmsprop or nag (the baselines' Torch7 forms), with "
+            + "--meta-learning-rate as its rate") String metaOptimizer,
     @Flag(name = "--clip-norm", label = "X",
         help = "clip the meta-gradient to this global norm; 0 = no clipping") double clipNorm,
     @Flag(name = "--second-derivatives",
@@ -81,8 +86,8 @@ public record TrainConfig(
 
   /** Every default; the kernel stock (the command line resolves --lstm-kernel). */
   public static final TrainConfig DEFAULTS = new TrainConfig(EPOCHS_DEFAULT, NUM_STEPS_DEFAULT,
-      UNROLL_LENGTH_DEFAULT, META_LEARNING_RATE_DEFAULT, 0, false, false, "sum", 100, 50, 100, 1,
-      0, MAX_BAD_STEPS_DEFAULT, "stock");
+      UNROLL_LENGTH_DEFAULT, META_LEARNING_RATE_DEFAULT, MetaOptimizer.DEFAULT, 0, false, false,
+      "sum", 100, 50, 100, 1, 0, MAX_BAD_STEPS_DEFAULT, "stock");
 
   /** Validates every setting, naming the flag. */
   public TrainConfig {
@@ -91,6 +96,7 @@ public record TrainConfig(
     Check.positive("--unroll-length", unrollLength);
     Check.unrollFits(unrollLength, numSteps);
     Check.positive("--meta-learning-rate", metaLearningRate);
+    Check.oneOf("--meta-optimizer", metaOptimizer, MetaOptimizer.NAMES);
     Check.nonNegative("--clip-norm", clipNorm);
     Check.oneOf("--meta-loss", metaLoss, META_LOSSES);
     Check.positive("--eval-every", evalEvery);
@@ -106,22 +112,22 @@ public record TrainConfig(
 
   /** The same settings with another epoch count. */
   public TrainConfig withEpochs(int newEpochs) {
-    return new TrainConfig(newEpochs, numSteps, unrollLength, metaLearningRate, clipNorm,
-        secondDerivatives, includeInitialLoss, metaLoss, evalEvery, evalInstances,
+    return new TrainConfig(newEpochs, numSteps, unrollLength, metaLearningRate, metaOptimizer,
+        clipNorm, secondDerivatives, includeInitialLoss, metaLoss, evalEvery, evalInstances,
         checkpointEvery, seed, threads, maxBadSteps, lstmKernel);
   }
 
   /** The same settings with another kernel. */
   public TrainConfig withKernel(String kernel) {
-    return new TrainConfig(epochs, numSteps, unrollLength, metaLearningRate, clipNorm,
-        secondDerivatives, includeInitialLoss, metaLoss, evalEvery, evalInstances,
+    return new TrainConfig(epochs, numSteps, unrollLength, metaLearningRate, metaOptimizer,
+        clipNorm, secondDerivatives, includeInitialLoss, metaLoss, evalEvery, evalInstances,
         checkpointEvery, seed, threads, maxBadSteps, kernel);
   }
 
   /** How the unroll is built for meta-training with these settings. */
   public Unroll.Options unrollOptions() {
     return new Unroll.Options(unrollLength, secondDerivatives, includeInitialLoss,
-        metaLearningRate, clipNorm, seed, threads, metaLoss.equals("log"));
+        metaLearningRate, clipNorm, seed, threads, metaLoss.equals("log"), metaOptimizer);
   }
 
   /** The trainer's settings. */

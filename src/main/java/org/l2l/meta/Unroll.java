@@ -55,15 +55,24 @@ public final class Unroll implements AutoCloseable {
    * @param unrollLength steps per unroll (the paper's 20)
    * @param secondDerivatives keep the gradient-of-gradient terms (paper and official default: off)
    * @param includeInitialLoss add f(theta_0) to the meta-loss, as the official code does
-   * @param metaLearningRate Adam's learning rate for the meta-step, or 0 for no meta-step
+   * @param metaLearningRate the meta-optimizer's learning rate, or 0 for no meta-step
    * @param clipNorm clip the meta-gradient to this global norm; 0 for no clipping
    * @param seed seed of the rule's initial meta-parameters
    * @param threads TensorFlow's intra- and inter-op threads (0: TensorFlow's default)
    * @param logMetaLoss sum log f(theta_t) instead of f(theta_t), so that late steps, whose losses
    *     are small, weigh as much as early ones (Metz et al. 2019; not in the paper)
+   * @param metaOptimizer the meta-optimizer's name ({@link MetaOptimizer#NAMES})
    */
   public record Options(int unrollLength, boolean secondDerivatives, boolean includeInitialLoss,
-      double metaLearningRate, double clipNorm, long seed, int threads, boolean logMetaLoss) {
+      double metaLearningRate, double clipNorm, long seed, int threads, boolean logMetaLoss,
+      String metaOptimizer) {
+
+    /** Options with Adam as the meta-optimizer. */
+    public Options(int unrollLength, boolean secondDerivatives, boolean includeInitialLoss,
+        double metaLearningRate, double clipNorm, long seed, int threads, boolean logMetaLoss) {
+      this(unrollLength, secondDerivatives, includeInitialLoss, metaLearningRate, clipNorm, seed,
+          threads, logMetaLoss, MetaOptimizer.DEFAULT);
+    }
 
     /** Options with the paper's meta-loss, the plain sum of the losses. */
     public Options(int unrollLength, boolean secondDerivatives, boolean includeInitialLoss,
@@ -110,7 +119,7 @@ public final class Unroll implements AutoCloseable {
   private final Op carryOp;
   private Op trainOp;
   private Operand<TFloat32> metaGradientNorm;
-  private MetaAdam metaAdam;
+  private MetaOptimizer metaAdam;
   private final List<Placeholder<TFloat32>> loadInputs = new ArrayList<>();
   private Op loadOp;
   private Float learningRateOverride;
@@ -276,7 +285,7 @@ public final class Unroll implements AutoCloseable {
       // their values (Java reads the same two numbers to count the skip).
       Operand<TBool> finite = mo.withName("finite").math.logicalAnd(
           mo.math.isFinite(metaLoss), mo.math.isFinite(metaGradientNorm));
-      metaAdam = new MetaAdam(options.metaLearningRate());
+      metaAdam = MetaOptimizer.create(options.metaOptimizer(), options.metaLearningRate());
       Op apply = metaAdam.apply(mo, grads, metaParams, metaParamNames, finite);
       // The carried values are written only after the meta-step has read everything it needs.
       trainOp = buildCarry(tf.withSubScope("carry_after_meta_step"), thetaT, stateT,
@@ -578,7 +587,7 @@ public final class Unroll implements AutoCloseable {
     return fetchAll(metaParams);
   }
 
-  /** The meta-optimizer's slot values (Adam's m, v and step), in {@link MetaAdam#slots()} order. */
+  /** The meta-optimizer's slot values (Adam's m, v and step), in {@link MetaOptimizer#slots()} order. */
   public List<float[]> metaOptimizerValues() {
     return metaAdam == null ? List.of() : fetchAll(metaAdam.slots());
   }

@@ -64,6 +64,11 @@ public final class Main implements Runnable {
       while (cause instanceof java.io.UncheckedIOException && cause.getCause() != null) {
         cause = cause.getCause();
       }
+      if (cause instanceof org.l2l.dist.Collectives.LostWorker) {
+        c.getErr().println("l2l: " + cause.getMessage());
+        c.getErr().flush();
+        return org.l2l.dist.Collectives.EXIT_LOST_WORKER;
+      }
       if (cause instanceof UserError) {
         c.getErr().println("l2l: " + cause.getMessage());
         c.getErr().flush();

@@ -70,6 +70,11 @@ final class ClusterTraining implements Parallel.Exchange {
     collectives.setContext(where);
   }
 
+  /** Appended to the one line printed when a lost worker ends the process. */
+  void setOnLost(String text) {
+    collectives.setOnLost(text);
+  }
+
   /** Whether the last end-of-epoch agreement was to stop. */
   boolean stopAgreed() {
     return stopAgreed;

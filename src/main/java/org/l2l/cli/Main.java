@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         + "(Andrychowicz et al. 2016) in TensorFlow Java."},
     subcommands = {TrainCommand.class, EvaluateCommand.class, GraphCommand.class,
         InspectCommand.class, ExportCommand.class, BenchmarkCommand.class,
-        BenchCommand.class})
+        BenchCommand.class, ClusterCommand.class})
 public final class Main implements Runnable {
 
   /** Exit code of a user's mistake. */

@@ -239,6 +239,8 @@ final class TrainCommand implements Callable<Integer> {
       ClusterTraining clusterRun = null;
       if (clusterSpec != null) {
         clusterRun = ClusterTraining.join(clusterSpec, 0, stepTimeout);
+        clusterRun.setOnLost("; continue from the last checkpoint with: ./l2l train --resume "
+            + dir + " [--cluster FILE --task 0]");
         clusterRun.start(written.toJson(), state == null ? 1 : state.epoch() + 1, k);
         clusterRun.shareState(unroll);
       }
@@ -419,6 +421,10 @@ final class TrainCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The end of a non-chief worker's message about a lost worker. */
+  private static final String WORKER_RESUME = "; the chief's last checkpoint continues the run "
+      + "(./l2l train --resume RUN_DIR on the chief)";
+
   /** Flags a worker other than the chief takes; it receives every setting from the chief. */
   private static final List<String> WORKER_FLAGS = List.of("--cluster", "--task",
       "--step-timeout", "--log-every", "--meta-gradient-log");
@@ -436,6 +442,7 @@ final class TrainCommand implements Callable<Integer> {
       }
     }
     ClusterTraining c = ClusterTraining.join(clusterSpec, t, stepTimeout);
+    c.setOnLost(WORKER_RESUME);
     ClusterTraining.Start start = c.start(null, 0, 0);
     RunConfig config = RunConfig.fromJson(start.config(), "the chief's config");
     TrainConfig training = config.training();
@@ -486,8 +493,7 @@ final class TrainCommand implements Callable<Integer> {
             start.instancesPerStep(), t, c.workers(), c, log), start.firstEpoch(),
             Double.POSITIVE_INFINITY, listener);
       } catch (Collectives.LostWorker e) {
-        throw new Collectives.LostWorker(e.getMessage() + "; the chief's last checkpoint "
-            + "continues the run (./l2l train --resume RUN_DIR on the chief)", e);
+        throw new Collectives.LostWorker(e.getMessage() + WORKER_RESUME, e);
       } catch (MetaTrainer.Diverged e) {
         spec.commandLine().getErr().printf(Locale.ROOT, "l2l: meta-training diverged: %s; the "
             + "chief's last checkpoint is the last good one%n", e.getMessage());

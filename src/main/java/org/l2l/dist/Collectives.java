@@ -94,7 +94,10 @@ public final class Collectives {
         return t;
       });
   private final List<Double> meanMillis = new ArrayList<>();
-  private String context = "at the start";
+  private volatile String context = "at the start";
+  private volatile String onLost = "";
+  /** Seconds between looks at the other workers' ports while a collective waits. */
+  private static final int PROBE_SECONDS = 2;
 
   private Collectives(ClusterSpec spec, int task, double stepTimeout) {
     this.spec = spec;
@@ -175,6 +178,14 @@ public final class Collectives {
     return spec;
   }
 
+  /**
+   * Appended to the message when a lost worker ends the process from the watchdog (where the
+   * caller cannot add to it): how to continue, say.
+   */
+  public void setOnLost(String text) {
+    this.onLost = text;
+  }
+
   /** What the run is doing, named in the message of a lost worker ("in epoch 3, meta-step 2"). */
   public void setContext(String context) {
     this.context = context;
@@ -214,10 +225,28 @@ public final class Collectives {
     // hangs where TensorFlow has none (an unanswered group resolution, say).
     ScheduledFuture<?> backstop = watchdog.schedule(() -> {
       System.err.println("l2l: " + lostMessage("no answer within " + (long) (timeout + 30)
-          + " s", null));
+          + " s", null) + onLost);
       System.err.flush();
       Runtime.getRuntime().halt(EXIT_LOST_WORKER);
     }, (long) ((timeout + 30) * 1000), TimeUnit.MILLISECONDS);
+    // A worker whose process ended no longer accepts connections on its port: while a
+    // collective waits, look every two seconds, and stop at once (after two looks in a row)
+    // rather than wait for the timeout. TensorFlow's run cannot be cancelled from Java, so this
+    // ends the process; every file of the run is written atomically, so nothing is half-written.
+    int[] missed = new int[1];
+    ScheduledFuture<?> prober = watchdog.scheduleWithFixedDelay(() -> {
+      boolean gone = false;
+      for (int i = 0; i < spec.size(); i++) {
+        gone |= i != task && !reachable(spec, i, 1000);
+      }
+      missed[0] = gone ? missed[0] + 1 : 0;
+      if (missed[0] >= 2) {
+        System.err.println("l2l: " + lostMessage("no answer; the collective was still waiting",
+            null) + onLost);
+        System.err.flush();
+        Runtime.getRuntime().halt(EXIT_LOST_WORKER);
+      }
+    }, PROBE_SECONDS, PROBE_SECONDS, TimeUnit.SECONDS);
     try (TFloat32 in = Tensors.floats(values, values.length);
         Result out = session.runner().feed(inputs.get(kind), in).fetch(outputs.get(kind))
             .run()) {
@@ -225,6 +254,7 @@ public final class Collectives {
     } catch (TensorFlowException e) {
       throw new LostWorker(lostMessage(firstLine(e), e), e);
     } finally {
+      prober.cancel(false);
       backstop.cancel(false);
     }
   }

@@ -1,13 +1,9 @@
 package org.l2l.cli;
 
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -52,6 +48,9 @@ final class ClusterCommand implements Callable<Integer> {
 
   @Unmatched List<String> trainArgs = new ArrayList<>();
 
+  /** Set when Ctrl-C or SIGTERM asked the workers to stop. */
+  private volatile boolean stopping;
+
   /** How long Ctrl-C waits for the workers to finish their epoch and checkpoint. */
   private static final long STOP_WAIT_SECONDS = 600;
 
@@ -80,8 +79,12 @@ final class ClusterCommand implements Callable<Integer> {
         local == 1 ? "" : "s", String.join(", ", workers), clusterFile);
 
     List<Process> processes = new ArrayList<>();
-    List<Thread> copiers = new ArrayList<>();
-    Thread hook = new Thread(() -> stopAll(processes), "l2l-cluster-stop");
+    List<Thread> copiers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread hook = new Thread(() -> {
+      stopping = true;
+      stopAll(processes);
+      joinAll(copiers);
+    }, "l2l-cluster-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       for (int i = 0; i < local; i++) {
@@ -95,9 +98,7 @@ final class ClusterCommand implements Callable<Integer> {
         Path log = dir.resolve("worker-" + i + ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putIfAbsent("TF_CPP_MIN_LOG_LEVEL", "2");
-        if (i > 0) {
-          pb.redirectOutput(log.toFile());
-        }
+        pb.redirectOutput(log.toFile());
         Process p;
         synchronized (processes) {
           p = pb.start();
@@ -107,7 +108,7 @@ final class ClusterCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "cluster: worker %d%s, pid %d, log %s%n", i,
             i == 0 ? " (the chief, shown here)" : "", p.pid(), log);
         if (i == 0) {
-          Thread t = new Thread(() -> tee(p, log), "l2l-cluster-chief-log");
+          Thread t = new Thread(() -> follow(p, log), "l2l-cluster-chief-log");
           t.setDaemon(true);
           t.start();
           copiers.add(t);
@@ -117,16 +118,14 @@ final class ClusterCommand implements Callable<Integer> {
       for (int i = 0; i < processes.size(); i++) {
         int c = processes.get(i).waitFor();
         if (c != 0) {
-          System.out.printf(Locale.ROOT, "cluster: worker %d exited with code %d (log %s)%n", i,
-              c, dir.resolve("worker-" + i + ".log"));
+          System.out.printf(Locale.ROOT, "cluster: worker %d %s with code %d (log %s)%n", i,
+              stopping ? "stopped" : "exited", c, dir.resolve("worker-" + i + ".log"));
           if (code == 0) {
             code = c;
           }
         }
       }
-      for (Thread t : copiers) {
-        t.join(5000);
-      }
+      joinAll(copiers);
       System.out.printf(Locale.ROOT, "cluster: all %d workers have ended; logs in %s%n",
           local, dir);
       return code;
@@ -136,6 +135,18 @@ final class ClusterCommand implements Callable<Integer> {
         Runtime.getRuntime().removeShutdownHook(hook);
       } catch (IllegalStateException e) {
         // the JVM is shutting down: the hook runs
+      }
+    }
+  }
+
+  /** Waits a little for the threads copying the chief's output, so its last lines are kept. */
+  private static void joinAll(List<Thread> threads) {
+    for (Thread t : threads) {
+      try {
+        t.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
       }
     }
   }
@@ -187,20 +198,29 @@ final class ClusterCommand implements Callable<Integer> {
     }
   }
 
-  /** Copies the chief's output to its log file and to standard output. */
-  private static void tee(Process p, Path log) {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
-            StandardCharsets.UTF_8));
-        BufferedWriter out = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
-      for (String line; (line = in.readLine()) != null; ) {
-        out.write(line);
-        out.newLine();
-        out.flush();
-        System.out.println(line);
-        System.out.flush();
+  /**
+   * Shows the chief's log as it grows, until the chief has ended and the log is read to its end.
+   * (The chief writes its log itself, so the file is whole whatever happens to this process.)
+   */
+  private static void follow(Process p, Path log) {
+    try (java.io.InputStream in = Files.newInputStream(log)) {
+      byte[] buffer = new byte[8192];
+      while (true) {
+        boolean ended = !p.isAlive();
+        int n = in.read(buffer);
+        if (n > 0) {
+          System.out.write(buffer, 0, n);
+          System.out.flush();
+        } else if (ended) {
+          return;
+        } else {
+          Thread.sleep(100);
+        }
       }
     } catch (IOException e) {
-      // the chief is gone; its exit code tells
+      // the log cannot be read: the workers go on, their logs stay
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

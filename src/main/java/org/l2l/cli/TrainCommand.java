@@ -47,7 +47,10 @@ import picocli.CommandLine.Spec;
         "Writes checkpoints/RUN/: config.json, metrics.csv (one row per epoch), "
             + "best/optimizer.l2lw (best by evaluation) and latest/ (a full checkpoint); and "
             + "tensorboard/RUN/: the graph, scalars and histograms.",
-        "Exit codes: 0 done or stopped cleanly, 2 bad input, 3 meta-training diverged."})
+        "With --cluster FILE --task I, one worker of synchronous data-parallel meta-training "
+            + "(docs/usage.md#several-machines---cluster).",
+        "Exit codes: 0 done or stopped cleanly, 2 bad input, 3 meta-training diverged, 4 a "
+            + "worker of --cluster was lost."})
 final class TrainCommand implements Callable<Integer> {
 
   /** Exit code when meta-training diverged (--max-bad-steps skipped meta-steps in a row). */

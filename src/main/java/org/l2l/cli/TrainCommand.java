@@ -158,6 +158,7 @@ final class TrainCommand implements Callable<Integer> {
       clusterSpec = ClusterSpec.read(cluster);
       int t = clusterSpec.checkTask(task);
       Check.positive("--step-timeout", stepTimeout);
+      clusterSpec.checkPortFree(t);
       if (t > 0) {
         return worker(clusterSpec, t, given);
       }

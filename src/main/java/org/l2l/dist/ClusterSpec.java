@@ -124,6 +124,21 @@ public record ClusterSpec(List<String> workers, Path source) {
     return task;
   }
 
+  /**
+   * Checks that worker {@code task}'s port can be opened on this machine (nothing else listens
+   * there), so that a busy port is one line before anything is written.
+   */
+  public void checkPortFree(int task) {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new java.net.InetSocketAddress(port(task)));
+    } catch (IOException e) {
+      throw UserError.flag("--task", task, "port " + port(task) + " of " + workers.get(task)
+          + " (" + source + ") cannot be opened on this machine (" + e.getMessage()
+          + "): is another worker using it?");
+    }
+  }
+
   /** The host of worker {@code task}. */
   public String host(int task) {
     String w = workers.get(task);

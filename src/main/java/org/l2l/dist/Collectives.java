@@ -3,7 +3,6 @@ package org.l2l.dist;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -134,14 +133,7 @@ public final class Collectives {
    */
   public static Collectives join(ClusterSpec spec, int task, double stepTimeout, PrintStream log) {
     int port = spec.port(task);
-    try (ServerSocket probe = new ServerSocket()) {
-      probe.setReuseAddress(true);
-      probe.bind(new InetSocketAddress(port));
-    } catch (IOException e) {
-      throw UserError.flag("--task", task, "port " + port + " of " + spec.workers().get(task)
-          + " (" + spec.source() + ") cannot be opened on this machine (" + e.getMessage()
-          + "): is another worker using it?");
-    }
+    spec.checkPortFree(task);
     Server server = new Server(spec.serverDef(task));
     server.start();
     synchronized (SERVERS) {

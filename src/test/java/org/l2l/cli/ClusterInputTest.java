@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.l2l.cli.CliTest.assertUsageError;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.l2l.dist.ChildJvm;
 import org.l2l.dist.ClusterSpec;
 
 /**
@@ -69,7 +72,9 @@ class ClusterInputTest {
 
   @Test
   void badTasksAreOneLine() throws IOException {
-    Path two = file("two.json", ClusterSpec.json(List.of("localhost:1", "localhost:2")));
+    List<Integer> ports = ChildJvm.freePorts(2);
+    Path two = file("two.json", ClusterSpec.json(List.of("localhost:" + ports.get(0),
+        "localhost:" + ports.get(1))));
     assertUsageError("--task 2: not a worker of " + two + " (it lists 2 workers: allowed 0 to "
         + "1)", train("--cluster", two.toString(), "--task", "2"));
     assertUsageError("--task -1: not a worker of", train("--cluster", two.toString(), "--task",
@@ -86,6 +91,19 @@ class ClusterInputTest {
         + "(--task 0) take every setting from it; give them only --cluster, --task, "
         + "--step-timeout, --log-every, --meta-gradient-log", "train", "--cluster",
         two.toString(), "--task", "1", "--epochs", "5");
+    assertFalse(Files.exists(tmp.resolve("ck")), "nothing written");
+  }
+
+  @Test
+  void aBusyPortIsOneLineBeforeAnythingIsWritten() throws IOException {
+    try (ServerSocket busy = new ServerSocket()) {
+      busy.bind(new InetSocketAddress(0));
+      String worker = "localhost:" + busy.getLocalPort();
+      Path f = file("busy.json", ClusterSpec.json(List.of(worker)));
+      assertUsageError("--task 0: port " + busy.getLocalPort() + " of " + worker + " (" + f
+          + ") cannot be opened on this machine (", train("--cluster", f.toString(), "--task",
+          "0"));
+    }
     assertFalse(Files.exists(tmp.resolve("ck")), "nothing written");
   }
 

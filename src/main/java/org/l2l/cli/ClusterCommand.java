@@ -31,7 +31,8 @@ import picocli.CommandLine.Unmatched;
 @Command(name = "cluster", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Run distributed meta-training (train --cluster) on this machine: N worker "
         + "processes on loopback, each with its log file; the flags not listed here are "
-        + "train's, given to worker 0 (the chief).",
+        + "train's, given to worker 0 (the chief); --step-timeout and --log-every go to every "
+        + "worker.",
         "Example: ./l2l cluster --local 2 --problem quadratic --epochs 200 --threads 1 --run q2",
         "Exit code: the chief's if it failed, else the first failing worker's (4: a worker was "
             + "lost)."})

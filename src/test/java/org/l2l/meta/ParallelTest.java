@@ -3,13 +3,19 @@ package org.l2l.meta;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.l2l.io.FormatException;
 import org.l2l.problem.Instance;
 import org.l2l.problem.Problem;
 import org.l2l.problem.QuadraticProblem;
@@ -148,6 +154,28 @@ class ParallelTest {
       }
       assertSameBits(a.metaParamValues(), trained.metaParamValues(), "phi");
     }
+  }
+
+  @Test
+  void configJsonRecordsTheParallelSettingsOnlyWhenThereAreSeveral(@TempDir Path dir)
+      throws IOException {
+    RunConfig config = RunConfig.read(Path.of("checkpoints/pretrained/quadratic/config.json"));
+    Path one = dir.resolve("one.json");
+    Parallel.writeConfig(config, 1, 1, one);
+    assertEquals(org.l2l.config.Json.text(config.toJson()), Files.readString(one),
+        "one instance per meta-step: config.json as it always was");
+    assertEquals(1, Parallel.recordedInstancesPerStep(one));
+    Path three = dir.resolve("three.json");
+    Parallel.writeConfig(config, 3, 2, three);
+    assertTrue(Files.readString(three).contains(
+        "\"parallel\": {\n    \"instances_per_step\": 3,\n    \"workers\": 2\n  }"));
+    assertEquals(3, Parallel.recordedInstancesPerStep(three));
+    assertEquals(config, RunConfig.read(three), "the run's settings read as before");
+    Path bad = Files.writeString(dir.resolve("bad.json"), Files.readString(three)
+        .replace("\"instances_per_step\": 3", "\"instances_per_step\": 0"));
+    FormatException e = assertThrows(FormatException.class,
+        () -> Parallel.recordedInstancesPerStep(bad));
+    assertTrue(e.getMessage().startsWith(bad + ": unreadable \"parallel\""), e.getMessage());
   }
 
   @Test

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         + "(Andrychowicz et al. 2016) in TensorFlow Java."},
     subcommands = {TrainCommand.class, EvaluateCommand.class, GraphCommand.class,
         InspectCommand.class, ExportCommand.class, BenchmarkCommand.class,
-        BenchCommand.class, ReproduceCommand.class})
+        BenchCommand.class, ReproduceCommand.class, ClusterCommand.class})
 public final class Main implements Runnable {
 
   /** Exit code of a user's mistake. */
@@ -63,6 +63,11 @@ public final class Main implements Runnable {
       Throwable cause = e;
       while (cause instanceof java.io.UncheckedIOException && cause.getCause() != null) {
         cause = cause.getCause();
+      }
+      if (cause instanceof org.l2l.dist.Collectives.LostWorker) {
+        c.getErr().println("l2l: " + cause.getMessage());
+        c.getErr().flush();
+        return org.l2l.dist.Collectives.EXIT_LOST_WORKER;
       }
       if (cause instanceof UserError) {
         c.getErr().println("l2l: " + cause.getMessage());

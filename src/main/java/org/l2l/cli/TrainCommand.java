@@ -13,12 +13,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.l2l.UserError;
 import org.l2l.config.Check;
+import org.l2l.dist.ClusterSpec;
+import org.l2l.dist.Collectives;
 import org.l2l.io.AtomicFiles;
 import org.l2l.io.FormatException;
 import org.l2l.io.OptimizerFile;
 import org.l2l.meta.Checkpoint;
 import org.l2l.meta.Configs;
 import org.l2l.meta.MetaTrainer;
+import org.l2l.meta.Parallel;
 import org.l2l.meta.ProblemConfig;
 import org.l2l.meta.RunConfig;
 import org.l2l.meta.TrainConfig;
@@ -44,7 +47,10 @@ import picocli.CommandLine.Spec;
         "Writes checkpoints/RUN/: config.json, metrics.csv (one row per epoch), "
             + "best/optimizer.l2lw (best by evaluation) and latest/ (a full checkpoint); and "
             + "tensorboard/RUN/: the graph, scalars and histograms.",
-        "Exit codes: 0 done or stopped cleanly, 2 bad input, 3 meta-training diverged."})
+        "With --cluster FILE --task I, one worker of synchronous data-parallel meta-training "
+            + "(docs/usage.md#several-machines---cluster).",
+        "Exit codes: 0 done or stopped cleanly, 2 bad input, 3 meta-training diverged, 4 a "
+            + "worker of --cluster was lost."})
 final class TrainCommand implements Callable<Integer> {
 
   /** Exit code when meta-training diverged (--max-bad-steps skipped meta-steps in a row). */
@@ -102,6 +108,37 @@ final class TrainCommand implements Callable<Integer> {
           + "gradients) every N epochs and at the last (default: ${DEFAULT-VALUE}).")
   int histogramEvery;
 
+  @Option(names = "--instances-per-step", paramLabel = "K",
+      description = "Instances unrolled per meta-step by this process, their meta-gradients "
+          + "averaged before one meta-update (default: 1, or the run's with --resume); with "
+          + "--cluster every worker unrolls K, so a meta-step averages K x workers instances.")
+  Integer instancesPerStep;
+
+  @Option(names = "--cluster", paramLabel = "FILE",
+      description = "Meta-train on several workers with TensorFlow's gRPC runtime: FILE lists "
+          + "host:port per worker, {\"workers\": [\"host0:2222\", \"host1:2222\"]}; start "
+          + "every worker with the same FILE and its --task. Worker 0, the chief, takes the "
+          + "other flags, evaluates and writes the run.")
+  Path cluster;
+
+  @Option(names = "--task", paramLabel = "I",
+      description = "With --cluster: this worker's index in FILE (0 is the chief). The others "
+          + "take every setting from the chief: give them only --cluster, --task and, if "
+          + "wanted, --step-timeout, --log-every, --meta-gradient-log.")
+  Integer task;
+
+  @Option(names = "--step-timeout", paramLabel = "S", defaultValue = "60",
+      description = "With --cluster: seconds a worker waits for the others in a meta-step before "
+          + "it stops, naming the lost worker; the waits for the chief (start, evaluation, "
+          + "checkpoint) last ten times as long (default: ${DEFAULT-VALUE}).")
+  double stepTimeout;
+
+  @Option(names = "--meta-gradient-log", paramLabel = "FILE",
+      description = "Write every averaged meta-gradient applied to FILE, one line per meta-step "
+          + "(then the mean meta-loss and final loss), to compare workers and runs; needs "
+          + "--cluster or --instances-per-step above 1.")
+  Path metaGradientLog;
+
   @Spec CommandSpec spec;
 
   /** Options that are neither settings of the run nor allowed with --resume. */
@@ -116,18 +153,48 @@ final class TrainCommand implements Callable<Integer> {
     if (stopAfter != null) {
       Check.positive("--stop-after", stopAfter);
     }
+    ClusterSpec clusterSpec = null;
+    if (cluster != null) {
+      clusterSpec = ClusterSpec.read(cluster);
+      int t = clusterSpec.checkTask(task);
+      Check.positive("--step-timeout", stepTimeout);
+      clusterSpec.checkPortFree(t);
+      if (t > 0) {
+        return worker(clusterSpec, t, given);
+      }
+    } else {
+      for (String flag : List.of("--task", "--step-timeout")) {
+        if (given.hasMatchedOption(flag)) {
+          throw UserError.flag(flag, given.matchedOption(flag).getValue(), "needs --cluster "
+              + "FILE (the workers of a distributed run)");
+        }
+      }
+    }
+    if (instancesPerStep != null) {
+      Check.positive("--instances-per-step", instancesPerStep);
+    }
     RunConfig config;
     Path dir;
     OptimizerFlag init = null;
     if (resume != null) {
       dir = resume;
       config = resumed(dir, given);
+      if (instancesPerStep == null) {
+        instancesPerStep = Parallel.recordedInstancesPerStep(dir.resolve("config.json"));
+      }
     } else {
       if (initFrom != null) {
         init = OptimizerFlag.load("--init-from", initFrom);
       }
       config = fresh(given, init);
       dir = checkpointDir.resolve(config.run());
+    }
+    int k = instancesPerStep == null ? 1 : instancesPerStep;
+    int workers = clusterSpec == null ? 1 : clusterSpec.size();
+    if (metaGradientLog != null && k * workers == 1) {
+      throw UserError.flag("--meta-gradient-log", metaGradientLog, "needs --cluster or "
+          + "--instances-per-step above 1 (one instance per meta-step applies its own "
+          + "meta-gradient inside the graph)");
     }
     Path tensorboard = tensorboardDir.resolve(config.run());
     if (!noTensorboard && resume == null) {
@@ -172,8 +239,16 @@ final class TrainCommand implements Callable<Integer> {
           Folders.prepare(tensorboard, "--tensorboard-dir");
         }
       }
-      written.write(dir.resolve("config.json"));
-      return train(unroll, written, dir, tensorboard, state);
+      Parallel.writeConfig(written, k, workers, dir.resolve("config.json"));
+      ClusterTraining clusterRun = null;
+      if (clusterSpec != null) {
+        clusterRun = ClusterTraining.join(clusterSpec, 0, stepTimeout);
+        clusterRun.setOnLost("; continue from the last checkpoint with: ./l2l train --resume "
+            + dir + " [--cluster FILE --task 0]");
+        clusterRun.start(written.toJson(), state == null ? 1 : state.epoch() + 1, k);
+        clusterRun.shareState(unroll);
+      }
+      return train(unroll, written, dir, tensorboard, state, k, clusterRun);
     }
   }
 
@@ -262,7 +337,7 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private int train(Unroll unroll, RunConfig config, Path dir, Path tensorboard,
-      Checkpoint.State resumed) throws IOException {
+      Checkpoint.State resumed, int k, ClusterTraining clusterRun) throws IOException {
     TrainConfig t = config.training();
     Problem p = unroll.problem();
     int epochs = t.epochs();
@@ -271,6 +346,12 @@ final class TrainCommand implements Callable<Integer> {
         + "unroll %d; writing %s%n", describe(unroll), p.name(), p.numCoordinates(),
         config.rules().assignments().isEmpty() ? "" : ", rules " + config.rules().flag(), epochs,
         t.numSteps(), t.unrollLength(), dir);
+    int workers = clusterRun == null ? 1 : clusterRun.workers();
+    if (k * workers > 1) {
+      System.out.printf(Locale.ROOT, "%s%d instance%s per meta-step (%d per worker), "
+          + "meta-gradients averaged%n", clusterRun == null ? "" : "worker 0 (chief) of "
+          + workers + ": ", k * workers, k * workers == 1 ? "" : "s", k);
+    }
     AtomicBoolean interrupted = new AtomicBoolean();
     CountDownLatch finished = new CountDownLatch(1);
     // Ctrl-C or SIGTERM: finish the epoch, write the checkpoint, then let the JVM exit.
@@ -288,10 +369,26 @@ final class TrainCommand implements Callable<Integer> {
     try (TrainingSummaries summaries = noTensorboard ? null
             : new TrainingSummaries(tensorboard, unroll, histogramEvery, t.seed(), first, epochs);
         RunWriter writer = new RunWriter(dir, config, resumed, summaries, progress,
-            epoch -> interrupted.get() || (stopAfter != null && epoch >= stopAfter))) {
+            epoch -> interrupted.get() || (stopAfter != null && epoch >= stopAfter)
+                || (clusterRun != null && clusterRun.stopAgreed()));
+        ClusterTraining.GradientLog log = metaGradientLog == null ? null
+            : new ClusterTraining.GradientLog(metaGradientLog)) {
       int last;
       try {
-        last = MetaTrainer.train(unroll, t.settings(), first, writer.best(), writer);
+        Parallel parallel = new Parallel(k, 0, workers,
+            clusterRun == null ? Parallel.Exchange.LOCAL : clusterRun, log);
+        last = MetaTrainer.train(unroll, t.settings(), parallel, first, writer.best(), writer);
+        if (clusterRun != null) {
+          clusterRun.verifyWeights(unroll);
+        }
+        if (log != null) {
+          log.finish();
+        }
+      } catch (Collectives.LostWorker e) {
+        throw new Collectives.LostWorker(e.getMessage() + "; " + (writer.lastSaved() == 0
+            ? "no checkpoint was written yet" : "continue from the last checkpoint (epoch "
+            + writer.lastSaved() + ") with: ./l2l train --resume " + dir + " [--cluster FILE "
+            + "--task 0]"), e);
       } catch (MetaTrainer.Diverged e) {
         spec.commandLine().getErr().printf(Locale.ROOT, "l2l: meta-training diverged: %s; "
             + "stopped without writing a checkpoint (%s); every skipped step is in %s; try a "
@@ -317,6 +414,102 @@ final class TrainCommand implements Callable<Integer> {
             + "remaining run time%n", tensorboard, tensorboardDir, summaries.seconds(), once,
             100 * (summaries.seconds() - once) / Math.max(total - once, 1e-9));
       }
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // the JVM is already shutting down: the hook is running and now released
+      }
+    }
+    return 0;
+  }
+
+  /** The end of a non-chief worker's message about a lost worker. */
+  private static final String WORKER_RESUME = "; the chief's last checkpoint continues the run "
+      + "(./l2l train --resume RUN_DIR on the chief)";
+
+  /** Flags a worker other than the chief takes; it receives every setting from the chief. */
+  private static final List<String> WORKER_FLAGS = List.of("--cluster", "--task",
+      "--step-timeout", "--log-every", "--meta-gradient-log");
+
+  /**
+   * A worker other than the chief: receives the run's settings, first epoch and state from the
+   * chief, meta-trains its share of the instances and writes nothing but progress lines.
+   */
+  private int worker(ClusterSpec clusterSpec, int t, ParseResult given) throws IOException {
+    for (picocli.CommandLine.Model.OptionSpec o : given.matchedOptions()) {
+      if (!WORKER_FLAGS.contains(o.longestName())) {
+        throw UserError.flag(o.longestName(), given.matchedOption(o.longestName()).getValue(),
+            "not for worker " + t + ": the workers other than the chief (--task 0) take every "
+            + "setting from it; give them only " + String.join(", ", WORKER_FLAGS));
+      }
+    }
+    ClusterTraining c = ClusterTraining.join(clusterSpec, t, stepTimeout);
+    c.setOnLost(WORKER_RESUME);
+    ClusterTraining.Start start = c.start(null, 0, 0);
+    RunConfig config = RunConfig.fromJson(start.config(), "the chief's config");
+    TrainConfig training = config.training();
+    Problem p = config.problem().create(new ProblemType.Context(false,
+        line -> System.out.println(config.problem().name() + ": " + line)));
+    CoordinatewiseLstm.Kernel lstmKernel = KernelMixin.resolve(training.lstmKernel());
+    List<RuleMap.Binding> bindings = config.rules().bind(p.params(),
+        scope -> new CoordinatewiseLstm(config.lstm(), lstmKernel, scope),
+        "problem " + p.name());
+    AtomicBoolean interrupted = new AtomicBoolean();
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      interrupted.set(true);
+      try {
+        finished.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    Runtime.getRuntime().addShutdownHook(hook);
+    try (Unroll unroll = MetaTrainer.build(p, bindings, training.settings());
+        ClusterTraining.GradientLog log = metaGradientLog == null ? null
+            : new ClusterTraining.GradientLog(metaGradientLog)) {
+      c.shareState(unroll);
+      System.out.printf(Locale.ROOT, "worker %d of %d: run %s on %s from epoch %d of %d, %d "
+          + "instance%s per meta-step on this worker%n", t, c.workers(), config.run(), p.name(),
+          start.firstEpoch(), training.epochs(), start.instancesPerStep(),
+          start.instancesPerStep() == 1 ? "" : "s");
+      long began = System.nanoTime();
+      MetaTrainer.Listener listener = new MetaTrainer.Listener() {
+        @Override
+        public void epochDone(org.l2l.meta.EpochStats s, Unroll u) {
+          if (s.epoch() % logEvery == 0 || s.epoch() == training.epochs()) {
+            System.out.printf(Locale.ROOT, "worker %d: epoch %d/%d  meta-loss %.4g  %.1f "
+                + "epochs/s%n", t, s.epoch(), training.epochs(), s.metaLoss(),
+                (s.epoch() - start.firstEpoch() + 1) / ((System.nanoTime() - began) / 1e9));
+          }
+        }
+
+        @Override
+        public boolean stopRequested(int epoch) {
+          return interrupted.get();
+        }
+      };
+      int last;
+      try {
+        last = MetaTrainer.train(unroll, training.settings(), new Parallel(
+            start.instancesPerStep(), t, c.workers(), c, log), start.firstEpoch(),
+            Double.POSITIVE_INFINITY, listener);
+      } catch (Collectives.LostWorker e) {
+        throw new Collectives.LostWorker(e.getMessage() + WORKER_RESUME, e);
+      } catch (MetaTrainer.Diverged e) {
+        spec.commandLine().getErr().printf(Locale.ROOT, "l2l: meta-training diverged: %s; the "
+            + "chief's last checkpoint is the last good one%n", e.getMessage());
+        spec.commandLine().getErr().flush();
+        return EXIT_DIVERGED;
+      }
+      c.verifyWeights(unroll);
+      if (log != null) {
+        log.finish();
+      }
+      System.out.printf(Locale.ROOT, "worker %d: %s after epoch %d of %d%n", t,
+          last < training.epochs() ? "stopped" : "done", last, training.epochs());
     } finally {
       finished.countDown();
       try {

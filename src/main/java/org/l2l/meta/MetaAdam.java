@@ -72,7 +72,11 @@ public final class MetaAdam implements MetaOptimizer {
   public Op apply(Ops tf, List<Operand<TFloat32>> grads, List<Variable<TFloat32>> params,
       List<String> names, Operand<TBool> ok) {
     Ops slotScope = tf.withSubScope("slots");
-    Variable<TFloat32> t = slotScope.withName("t").variable(tf.constant(0f));
+    // A second call builds another update of the same parameters on the same slots (the
+    // meta-step of an averaged meta-gradient, Unroll.applyMetaGradient).
+    boolean shared = !slots.isEmpty();
+    Variable<TFloat32> t = shared ? slots.get(slots.size() - 1)
+        : slotScope.withName("t").variable(tf.constant(0f));
     Operand<TFloat32> tNext = tf.math.add(t, tf.constant(1f));
     // The step size uses t + 1 whether or not the step is taken; only the assignments choose.
     Operand<TFloat32> one = tf.constant(1f);
@@ -95,15 +99,23 @@ public final class MetaAdam implements MetaOptimizer {
       Variable<TFloat32> p = params.get(i);
       Operand<TFloat32> g = ready.get(i);
       String slot = names.get(i).replace('/', '_');
-      // Zeros of the parameter's static shape: ZerosLike(p) would read p before it is initialised.
-      Operand<TFloat32> zeros = slotScope.zeros(slotScope.constant(p.shape().asArray()),
-          TFloat32.class);
-      Variable<TFloat32> m = slotScope.withName(slot + "_m").variable(zeros);
-      Variable<TFloat32> v = slotScope.withName(slot + "_v").variable(zeros);
-      slots.add(m);
-      slotNames.add(slot + "_m");
-      slots.add(v);
-      slotNames.add(slot + "_v");
+      Variable<TFloat32> m;
+      Variable<TFloat32> v;
+      if (shared) {
+        m = slots.get(2 * i);
+        v = slots.get(2 * i + 1);
+      } else {
+        // Zeros of the parameter's static shape: ZerosLike(p) would read p before it is
+        // initialised.
+        Operand<TFloat32> zeros = slotScope.zeros(slotScope.constant(p.shape().asArray()),
+            TFloat32.class);
+        m = slotScope.withName(slot + "_m").variable(zeros);
+        v = slotScope.withName(slot + "_v").variable(zeros);
+        slots.add(m);
+        slotNames.add(slot + "_m");
+        slots.add(v);
+        slotNames.add(slot + "_v");
+      }
       Operand<TFloat32> mNext = tf.math.add(tf.math.mul(tf.constant((float) BETA1), m),
           tf.math.mul(tf.constant((float) (1 - BETA1)), g));
       Operand<TFloat32> vNext = tf.math.add(tf.math.mul(tf.constant((float) BETA2), v),
@@ -114,8 +126,10 @@ public final class MetaAdam implements MetaOptimizer {
       assigns.add(after.assign(v, choose(tf, ok, vNext, v)));
       assigns.add(after.assign(p, choose(tf, ok, tf.math.sub(p, delta), p)));
     }
-    slots.add(t);
-    slotNames.add("t");
+    if (!shared) {
+      slots.add(t);
+      slotNames.add("t");
+    }
     // The counter moves last, after every read of it has been used.
     Op tAssign = tf.withControlDependencies(assigns).assign(t, choose(tf, ok, tNext, t));
     return tf.withControlDependencies(List.of(tAssign)).withName("apply").noOp();

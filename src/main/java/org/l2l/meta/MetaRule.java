@@ -69,7 +69,11 @@ public final class MetaRule implements MetaOptimizer {
   public Op apply(Ops tf, List<Operand<TFloat32>> grads, List<Variable<TFloat32>> params,
       List<String> names, Operand<TBool> ok) {
     Ops slotScope = tf.withSubScope("slots");
-    Variable<TFloat32> t = slotScope.withName("t").variable(tf.constant(0f));
+    // A second call builds another update of the same parameters on the same slots (the
+    // meta-step of an averaged meta-gradient, Unroll.applyMetaGradient), as MetaAdam's.
+    boolean shared = !slots.isEmpty();
+    Variable<TFloat32> t = shared ? slots.get(slots.size() - 1)
+        : slotScope.withName("t").variable(tf.constant(0f));
     Operand<TFloat32> lr = tf.constant((float) learningRate);
     // Every assignment waits for every gradient (see MetaAdam).
     List<Op> computed = new ArrayList<>();
@@ -88,12 +92,17 @@ public final class MetaRule implements MetaOptimizer {
       if (kind.slot == null) {
         delta = tf.math.mul(lr, g);
       } else {
-        String name = names.get(i).replace('/', '_') + "_" + kind.slot;
-        Operand<TFloat32> zeros = slotScope.zeros(slotScope.constant(p.shape().asArray()),
-            TFloat32.class);
-        Variable<TFloat32> s = slotScope.withName(name).variable(zeros);
-        slots.add(s);
-        slotNames.add(name);
+        Variable<TFloat32> s;
+        if (shared) {
+          s = slots.get(i);
+        } else {
+          String name = names.get(i).replace('/', '_') + "_" + kind.slot;
+          Operand<TFloat32> zeros = slotScope.zeros(slotScope.constant(p.shape().asArray()),
+              TFloat32.class);
+          s = slotScope.withName(name).variable(zeros);
+          slots.add(s);
+          slotNames.add(name);
+        }
         Operand<TFloat32> sNext;
         if (kind == Kind.RMSPROP) {
           sNext = tf.math.add(tf.math.mul(tf.constant((float) RMSPROP_DECAY), s),
@@ -109,8 +118,10 @@ public final class MetaRule implements MetaOptimizer {
       }
       assigns.add(after.assign(p, choose(tf, ok, tf.math.sub(p, delta), p)));
     }
-    slots.add(t);
-    slotNames.add("t");
+    if (!shared) {
+      slots.add(t);
+      slotNames.add("t");
+    }
     Operand<TFloat32> tNext = tf.math.add(t, tf.constant(1f));
     Op tAssign = tf.withControlDependencies(assigns).assign(t, choose(tf, ok, tNext, t));
     return tf.withControlDependencies(List.of(tAssign)).withName("apply").noOp();

@@ -1,5 +1,7 @@
 package org.l2l.meta;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.l2l.problem.Instance;
 import org.l2l.problem.Problem;
 
@@ -114,6 +116,118 @@ public final class MetaTrainer {
       }
       listener.epochDone(stats, unroll);
       if (epoch < settings.epochs() && listener.stopRequested(epoch)) {
+        return epoch;
+      }
+    }
+    return settings.epochs();
+  }
+
+  /**
+   * As {@link #train(Unroll, Settings, int, double, Listener)}, with every meta-step averaging the
+   * meta-gradients of {@code parallel.instancesPerStep()} instances on this process and, through
+   * {@code parallel.exchange()}, of every worker, before one meta-update ({@link
+   * Unroll#applyMetaGradient}) that every worker applies alike. Only the chief evaluates; the
+   * listener of the others should write nothing. With one instance on one process this is
+   * exactly the other method. Per epoch, the figures reported are means over all instances: the
+   * meta-loss, the final loss, and the norm of the averaged meta-gradient.
+   */
+  public static int train(Unroll unroll, Settings settings, Parallel parallel, int firstEpoch,
+      double bestSoFar, Listener listener) {
+    if (parallel.instancesPerMetaStep() == 1) {
+      return train(unroll, settings, firstEpoch, bestSoFar, listener);
+    }
+    Problem problem = unroll.problem();
+    int unrolls = settings.numSteps() / settings.unrollLength();
+    int k = parallel.instancesPerStep();
+    Parallel.Exchange exchange = parallel.exchange();
+    List<float[]> phi = unroll.metaParamValues();
+    int size = 0;
+    for (float[] p : phi) {
+      size += p.length;
+    }
+    double best = bestSoFar;
+    int badInARow = 0;
+    for (int epoch = firstEpoch; epoch <= settings.epochs(); epoch++) {
+      Instance[] instances = new Instance[k];
+      List<List<float[]>> parked = new ArrayList<>();
+      for (int j = 0; j < k; j++) {
+        instances[j] = problem.sample(Parallel.instanceRandom(settings.seed(), epoch,
+            parallel.task() * k + j));
+        unroll.reset(instances[j]);
+        parked.add(k > 1 ? unroll.carriedValues() : null);
+      }
+      double metaLoss = 0;
+      double norm = 0;
+      double finalLoss = Double.NaN;
+      int skipped = 0;
+      for (int u = 0; u < unrolls; u++) {
+        exchange.context("in epoch " + epoch + ", meta-step " + (u + 1) + " of " + unrolls);
+        // Sum in float, instance by instance, then divide: the same arithmetic as the
+        // all-reduce's, so that 2 workers x 1 instance repeat 1 process x 2 instances bit for bit.
+        float[] local = new float[size + 2];
+        for (int j = 0; j < k; j++) {
+          if (k > 1) {
+            unroll.setCarriedValues(parked.get(j));
+          }
+          Unroll.Gradients g = unroll.gradients(instances[j], u);
+          if (k > 1) {
+            parked.set(j, unroll.carriedValues());
+          }
+          int at = 0;
+          for (float[] part : g.metaGradient()) {
+            for (float x : part) {
+              local[at++] += x;
+            }
+          }
+          local[size] += g.result().metaLoss();
+          local[size + 1] += g.result().finalLoss();
+        }
+        for (int i = 0; i < local.length; i++) {
+          local[i] /= k;
+        }
+        float[] mean = exchange.mean(local);
+        if (parallel.appliedGradients() != null) {
+          parallel.appliedGradients().accept(mean);
+        }
+        List<float[]> grads = new ArrayList<>();
+        int at = 0;
+        for (float[] p : phi) {
+          grads.add(java.util.Arrays.copyOfRange(mean, at, at + p.length));
+          at += p.length;
+        }
+        Unroll.Result r = unroll.applyMetaGradient(grads, mean[size]);
+        if (r.skipped()) {
+          skipped++;
+          badInARow++;
+          listener.metaStepSkipped(epoch, u, r);
+          if (badInARow >= settings.maxBadSteps()) {
+            throw new Diverged(epoch, u, badInARow);
+          }
+        } else {
+          badInARow = 0;
+        }
+        metaLoss += r.metaLoss();
+        norm += r.metaGradientNorm();
+        finalLoss = mean[size + 1];
+      }
+      double validation = Double.NaN;
+      boolean evaluate = epoch % settings.evalEvery() == 0 || epoch == settings.epochs();
+      if (evaluate && parallel.chief()) {
+        exchange.context("in epoch " + epoch + ", evaluation");
+        float[][] losses = Evaluator.run(unroll, settings.seed(), Seeds.Stream.VALIDATION,
+            settings.evalInstances(), settings.numSteps(), null);
+        validation = Evaluator.mean(losses, settings.numSteps());
+      }
+      EpochStats stats = new EpochStats(epoch, metaLoss / unrolls, finalLoss, norm / unrolls,
+          validation, skipped);
+      if (evaluate && validation < best) {
+        best = validation;
+        listener.newBest(stats, unroll);
+      }
+      exchange.context("at the end of epoch " + epoch);
+      boolean stop = exchange.anyStop(listener.stopRequested(epoch));
+      listener.epochDone(stats, unroll);
+      if (epoch < settings.epochs() && stop) {
         return epoch;
       }
     }

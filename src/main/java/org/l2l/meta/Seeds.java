@@ -19,7 +19,9 @@ public final class Seeds {
     /** Instances for tuning the baselines' learning rates. */
     TUNING,
     /** Initial values of the meta-parameters. */
-    INIT
+    INIT,
+    /** Training instances 1, 2, ... of an epoch with several per meta-step ({@link Parallel}). */
+    TRAIN_MORE
   }
 
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;

@@ -128,6 +128,16 @@ public final class Unroll implements AutoCloseable {
   private final List<List<Operand<TFloat32>>> stepUpdates = new ArrayList<>();
   private final List<List<Operand<TFloat32>>> stepInputs = new ArrayList<>();
   private final List<Operand<TFloat32>> metaGradients = new ArrayList<>();
+  /** theta_T and h_T of the unroll, for the carries built later ({@link #gradients}). */
+  private final List<Operand<TFloat32>> finalThetas;
+  private final List<List<Operand<TFloat32>>> finalStates;
+  /** Built on first use, for meta-steps averaged over instances or workers. */
+  private Op gradientsCarryOp;
+  private List<Placeholder<TFloat32>> averagedInputs;
+  private Placeholder<TFloat32> averagedMetaLoss;
+  private Operand<TFloat32> averagedNorm;
+  private Op averagedApplyOp;
+  private final java.util.Map<String, Assigner> assigners = new java.util.HashMap<>();
 
   /** Builds the graph for {@code problem} optimized by {@code rule} and opens a session on it. */
   public Unroll(Problem problem, UpdateRule rule, Options options) {
@@ -254,6 +264,8 @@ public final class Unroll implements AutoCloseable {
     metaLoss = meta.withName("meta_loss").reduceSum(summed, meta.constant(0));
 
     carryOp = buildCarry(tf.withSubScope("carry"), thetaT, stateT, List.of((Op) losses));
+    finalThetas = thetaT;
+    finalStates = stateT;
 
     if (options.metaLearningRate() > 0) {
       if (metaParams.isEmpty()) {
@@ -267,26 +279,9 @@ public final class Unroll implements AutoCloseable {
         grads.add(gf);
       }
       metaGradients.addAll(grads);
-      List<Operand<TFloat32>> squares = new ArrayList<>();
-      for (Operand<TFloat32> g : grads) {
-        squares.add(mo.reduceSum(mo.math.square(g), mo.constant(allAxes(g))));
-      }
-      metaGradientNorm = mo.withName("gradient_norm").math.sqrt(mo.math.addN(squares));
-      if (options.clipNorm() > 0) {
-        Operand<TFloat32> scale = mo.math.div(mo.constant((float) options.clipNorm()),
-            mo.math.maximum(metaGradientNorm, mo.constant((float) options.clipNorm())));
-        List<Operand<TFloat32>> clipped = new ArrayList<>();
-        for (Operand<TFloat32> g : grads) {
-          clipped.add(mo.math.mul(g, scale));
-        }
-        grads = clipped;
-      }
-      // A non-finite meta-loss or meta-gradient skips the meta-step: phi and Adam's state keep
-      // their values (Java reads the same two numbers to count the skip).
-      Operand<TBool> finite = mo.withName("finite").math.logicalAnd(
-          mo.math.isFinite(metaLoss), mo.math.isFinite(metaGradientNorm));
-      metaAdam = MetaOptimizer.create(options.metaOptimizer(), options.metaLearningRate());
-      Op apply = metaAdam.apply(mo, grads, metaParams, metaParamNames, finite);
+      MetaStep step = metaStep(mo, grads, metaLoss);
+      metaGradientNorm = step.norm();
+      Op apply = step.apply();
       // The carried values are written only after the meta-step has read everything it needs.
       trainOp = buildCarry(tf.withSubScope("carry_after_meta_step"), thetaT, stateT,
           List.of(apply, (Op) losses));
@@ -306,6 +301,41 @@ public final class Unroll implements AutoCloseable {
     boolean jit = bindings.stream().anyMatch(b -> b.rule() instanceof CoordinatewiseLstm lstm
         && lstm.kernel().jit());
     session = new Session(graph, sessionConfig(options.threads(), jit));
+  }
+
+  /** A meta-step built from meta-gradients: their global norm and the op applying them. */
+  private record MetaStep(Operand<TFloat32> norm, Op apply) {}
+
+  /**
+   * The meta-step of {@code grads} (d metaLoss / d phi, before clipping): the global norm, the
+   * clipping, the finiteness test and Adam's update of phi. Built once for the fused meta-step,
+   * and once more, on the same Adam slots, for {@link #applyMetaGradient}.
+   */
+  private MetaStep metaStep(Ops mo, List<Operand<TFloat32>> grads, Operand<TFloat32> metaLoss) {
+    Operand<TFloat32> metaGradientNorm;
+    List<Operand<TFloat32>> squares = new ArrayList<>();
+    for (Operand<TFloat32> g : grads) {
+      squares.add(mo.reduceSum(mo.math.square(g), mo.constant(allAxes(g))));
+    }
+    metaGradientNorm = mo.withName("gradient_norm").math.sqrt(mo.math.addN(squares));
+    if (options.clipNorm() > 0) {
+      Operand<TFloat32> scale = mo.math.div(mo.constant((float) options.clipNorm()),
+          mo.math.maximum(metaGradientNorm, mo.constant((float) options.clipNorm())));
+      List<Operand<TFloat32>> clipped = new ArrayList<>();
+      for (Operand<TFloat32> g : grads) {
+        clipped.add(mo.math.mul(g, scale));
+      }
+      grads = clipped;
+    }
+    // A non-finite meta-loss or meta-gradient skips the meta-step: phi and Adam's state keep
+    // their values (Java reads the same two numbers to count the skip).
+    Operand<TBool> finite = mo.withName("finite").math.logicalAnd(
+        mo.math.isFinite(metaLoss), mo.math.isFinite(metaGradientNorm));
+    if (metaAdam == null) {
+      metaAdam = MetaOptimizer.create(options.metaOptimizer(), options.metaLearningRate());
+    }
+    Op apply = metaAdam.apply(mo, grads, metaParams, metaParamNames, finite);
+    return new MetaStep(metaGradientNorm, apply);
   }
 
   /**
@@ -572,6 +602,163 @@ public final class Unroll implements AutoCloseable {
         }
         return values;
       }
+    } finally {
+      owned.forEach(Tensor::close);
+    }
+  }
+
+  /**
+   * One unroll's losses and meta-gradient (d metaLoss / d phi, before clipping), in
+   * {@link #metaParamValues} order.
+   */
+  public record Gradients(Result result, List<float[]> metaGradient) {}
+
+  /**
+   * Runs one unroll without a meta-step and returns its meta-gradient; the carried theta and
+   * state move on to the unroll's end, as after {@link #train}. With {@link #applyMetaGradient}
+   * this is {@link #train} in two halves, so that meta-gradients of several instances (or
+   * workers) can be averaged in between. The graph for it is built on first use.
+   */
+  public Gradients gradients(Instance instance, int unrollIndex) {
+    requireMetaOptimizer();
+    if (gradientsCarryOp == null) {
+      List<Op> after = new ArrayList<>();
+      after.add(losses);
+      for (Operand<TFloat32> g : metaGradients) {
+        after.add(g);
+      }
+      gradientsCarryOp = buildCarry(Ops.create(graph).withSubScope("carry_after_gradients"),
+          finalThetas, finalStates, after);
+    }
+    List<Tensor> owned = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      problemGraph.feed(runner, instance, unrollIndex, owned);
+      runner.fetch(losses).fetch(metaLoss);
+      metaGradients.forEach(runner::fetch);
+      runner.addTarget(gradientsCarryOp);
+      try (org.tensorflow.Result out = runner.run()) {
+        float[] l = Tensors.toArray(out.get(0));
+        float ml = Tensors.toScalar(out.get(1));
+        List<float[]> grads = new ArrayList<>();
+        for (int i = 0; i < metaGradients.size(); i++) {
+          grads.add(Tensors.toArray(out.get(2 + i)));
+        }
+        return new Gradients(new Result(l, ml, Float.NaN, false), grads);
+      }
+    } finally {
+      owned.forEach(Tensor::close);
+    }
+  }
+
+  /**
+   * The meta-step of a given meta-gradient (say the mean of several from {@link #gradients}):
+   * the same clipping, finiteness test (on {@code metaLoss} and the gradient's norm) and Adam
+   * update, on the same Adam state, as {@link #train}. Returns the result with empty losses.
+   */
+  public Result applyMetaGradient(List<float[]> metaGradient, float metaLoss) {
+    requireMetaOptimizer();
+    if (averagedApplyOp == null) {
+      Ops mo = Ops.create(graph).withSubScope("meta_optimizer_averaged");
+      averagedInputs = new ArrayList<>();
+      List<Operand<TFloat32>> grads = new ArrayList<>();
+      for (int i = 0; i < metaParams.size(); i++) {
+        Placeholder<TFloat32> in = mo.withName("gradient" + i).placeholder(TFloat32.class,
+            Placeholder.shape(metaParams.get(i).shape()));
+        averagedInputs.add(in);
+        grads.add(in);
+      }
+      averagedMetaLoss = mo.withName("meta_loss").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.scalar()));
+      MetaStep step = metaStep(mo, grads, averagedMetaLoss);
+      averagedNorm = step.norm();
+      averagedApplyOp = step.apply();
+    }
+    if (metaGradient.size() != metaParams.size()) {
+      throw new IllegalArgumentException("expected " + metaParams.size() + " tensors, got "
+          + metaGradient.size());
+    }
+    List<Tensor> owned = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      for (int i = 0; i < metaParams.size(); i++) {
+        TFloat32 t = Tensors.floats(metaGradient.get(i), metaParams.get(i).shape().asArray());
+        owned.add(t);
+        runner.feed(averagedInputs.get(i), t);
+      }
+      TFloat32 loss = Tensors.scalar(metaLoss);
+      owned.add(loss);
+      runner.feed(averagedMetaLoss, loss).fetch(averagedNorm).addTarget(averagedApplyOp);
+      try (org.tensorflow.Result out = runner.run()) {
+        float norm = Tensors.toScalar(out.get(0));
+        return new Result(new float[0], metaLoss, norm,
+            !(Float.isFinite(metaLoss) && Float.isFinite(norm)));
+      }
+    } finally {
+      owned.forEach(Tensor::close);
+    }
+  }
+
+  /** The carried variables: every binding's theta, then its state tensors. */
+  private List<Variable<TFloat32>> carriedVariables() {
+    List<Variable<TFloat32>> vars = new ArrayList<>();
+    for (int b = 0; b < thetas.size(); b++) {
+      vars.add(thetas.get(b));
+      vars.addAll(states.get(b));
+    }
+    return vars;
+  }
+
+  /**
+   * The carried optimizee parameters and optimizer state (every binding's theta, then its
+   * state), to park one instance while another uses the unroll ({@link #setCarriedValues}).
+   */
+  public List<float[]> carriedValues() {
+    return fetchAll(carriedVariables());
+  }
+
+  /** Sets the carried values to what {@link #carriedValues} returned. */
+  public void setCarriedValues(List<float[]> values) {
+    assign("carried", carriedVariables(), values);
+  }
+
+  /** Sets the meta-optimizer's slots (as {@link #metaOptimizerValues} returned them). */
+  public void setMetaOptimizerValues(List<float[]> values) {
+    if (metaAdam == null) {
+      throw new IllegalStateException("this unroll was built without a meta-optimizer");
+    }
+    assign("meta_optimizer_slots", metaAdam.slots(), values);
+  }
+
+  /** Placeholders and the op assigning them to a list of variables, built on first use. */
+  private record Assigner(List<Placeholder<TFloat32>> inputs, Op op) {}
+
+  private void assign(String name, List<Variable<TFloat32>> vars, List<float[]> values) {
+    if (values.size() != vars.size()) {
+      throw new IllegalArgumentException("expected " + vars.size() + " tensors, got "
+          + values.size());
+    }
+    Assigner a = assigners.computeIfAbsent(name, n -> {
+      Ops tf = Ops.create(graph).withSubScope("set_" + n);
+      List<Placeholder<TFloat32>> inputs = new ArrayList<>();
+      List<Op> assigns = new ArrayList<>();
+      for (int i = 0; i < vars.size(); i++) {
+        Placeholder<TFloat32> in = tf.withName("value" + i).placeholder(TFloat32.class,
+            Placeholder.shape(vars.get(i).shape()));
+        inputs.add(in);
+        assigns.add(tf.assign(vars.get(i), in));
+      }
+      return new Assigner(inputs, tf.withControlDependencies(assigns).withName("done").noOp());
+    });
+    List<Tensor> owned = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      for (int i = 0; i < vars.size(); i++) {
+        TFloat32 t = Tensors.floats(values.get(i), vars.get(i).shape().asArray());
+        owned.add(t);
+        runner.feed(a.inputs().get(i), t);
+      }
+      runner.addTarget(a.op()).run();
     } finally {
       owned.forEach(Tensor::close);
     }

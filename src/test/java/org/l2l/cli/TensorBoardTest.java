@@ -37,11 +37,8 @@ class TensorBoardTest {
     GraphDef graph = EventReader.graph(run).orElseThrow();
     Set<String> names = graph.getNodeList().stream().map(NodeDef::getName)
         .collect(Collectors.toSet());
-    // The LSTM of a step: its layers' scopes on stock ops, one op on the step kernel (the
-    // default where the library loads; `./l2l graph` draws stock ops).
-    String lstm = org.l2l.tf.FusedLstm.available() ? "step_0/m/lstm_step/" : "step_0/m/layer0/";
     for (String scope : List.of("step_0/f/", "step_0/gradient/", "step_0/m/preprocess/",
-        lstm, "step_0/m/output/", "step_0/update/", "step_9/m/", "meta_loss/",
+        "step_0/m/layer0/", "step_0/m/output/", "step_0/update/", "step_9/m/", "meta_loss/",
         "meta_optimizer/", "lstm/layer0/")) {
       assertTrue(names.stream().anyMatch(n -> n.startsWith(scope)), scope);
     }

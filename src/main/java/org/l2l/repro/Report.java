@@ -193,7 +193,12 @@ public final class Report {
             .append(" epochs on the quadratics").append(plan.scale().studyMnistEpochs() > 0
                 ? " and " + plan.scale().studyMnistEpochs() + " epochs on MNIST" : " (MNIST: "
                 + "only at `--scale paper`)").append("; the run with the lowest best validation "
-                + "loss of each was evaluated. Runs that diverged: ")
+                + "loss of each was evaluated. Meta-SGD and meta-NAG ran with the meta-gradient "
+                + "clipped to norm " + Plan.META_CLIP_NORM + " (`--clip-norm`): unclipped, their "
+                + "steps scale with a meta-gradient whose norm reached 1e11 in the first epochs "
+                + "on the quadratics, and they diverged at every rate tried (1e-5 and 1e-4); "
+                + "meta-Adam and meta-RMSprop normalise their steps and ran unclipped. Runs that "
+                + "diverged: ")
             .append(diverged("meta-")).append(".\n\n");
         default -> { }
       }

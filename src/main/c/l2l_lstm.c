@@ -136,39 +136,57 @@ static inline float tanh_approx(float x) {
  * always runs the same variant, so results repeat bit for bit. */
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
-/* One pass over a cell of m = H N state elements (gate blocks m apart). */
-CLONES static void forward(const float *restrict z, const float *restrict c,
-                           float *restrict c_next, float *restrict h, float *restrict act,
-                           int64_t m) {
-  const float *zi = z, *zf = z + m, *zo = z + 2 * m, *zg = z + 3 * m;
-  float *ai = act, *af = act + m, *ao = act + 2 * m, *ag = act + 3 * m, *at = act + 4 * m;
-  for (int64_t e = 0; e < m; e++) {
-    float i = sigmoid(zi[e]), f = sigmoid(zf[e]), o = sigmoid(zo[e]), g = tanh_approx(zg[e]);
-    float cn = f * c[e] + i * g;
-    float t = tanh_approx(cn);
-    c_next[e] = cn;
-    h[e] = o * t;
-    ai[e] = i;
-    af[e] = f;
-    ao[e] = o;
-    ag[e] = g;
-    at[e] = t;
+/* The cell on one block: z [4H][B] (rows i, f, o, g) and c (rows ldc apart) to c_next, h and act
+ * (i, f, o, g, tanh(c_next); 5H rows), rows ldn, ldh and lda apart. */
+CLONES static void cell_forward(const float *restrict z, const float *restrict c, int64_t ldc,
+                                float *restrict cn, int64_t ldn, float *restrict h, int64_t ldh,
+                                float *restrict act, int64_t lda, int H, int B) {
+  size_t mz = (size_t)H * B;
+  int64_t m = (int64_t)H * lda;
+  for (int u = 0; u < H; u++) {
+    const float *zi = z + (size_t)u * B, *zf = zi + mz, *zo = zi + 2 * mz, *zg = zi + 3 * mz;
+    const float *cu = c + u * ldc;
+    float *cnu = cn + u * ldn, *hu = h + u * ldh;
+    float *ai = act + u * lda, *af = ai + m, *ao = ai + 2 * m, *ag = ai + 3 * m,
+          *at = ai + 4 * m;
+    for (int j = 0; j < B; j++) {
+      float i = sigmoid(zi[j]), f = sigmoid(zf[j]), o = sigmoid(zo[j]), g = tanh_approx(zg[j]);
+      float cv = f * cu[j] + i * g;
+      float t = tanh_approx(cv);
+      cnu[j] = cv;
+      hu[j] = o * t;
+      ai[j] = i;
+      af[j] = f;
+      ao[j] = o;
+      ag[j] = g;
+      at[j] = t;
+    }
   }
 }
 
-CLONES static void backward(const float *restrict act, const float *restrict c,
-                            const float *restrict dc_next, const float *restrict dh,
-                            float *restrict dz, float *restrict dc, int64_t m) {
-  const float *ai = act, *af = act + m, *ao = act + 2 * m, *ag = act + 3 * m, *at = act + 4 * m;
-  float *di = dz, *df = dz + m, *dout = dz + 2 * m, *dg = dz + 3 * m;
-  for (int64_t e = 0; e < m; e++) {
-    float i = ai[e], f = af[e], o = ao[e], g = ag[e], t = at[e];
-    float dct = dc_next[e] + dh[e] * o * (1.0f - t * t);
-    di[e] = dct * g * i * (1.0f - i);
-    df[e] = dct * c[e] * f * (1.0f - f);
-    dout[e] = dh[e] * t * o * (1.0f - o);
-    dg[e] = dct * i * (1.0f - g * g);
-    dc[e] = dct * f;
+/* The cell's gradient on one block: act (rows lda apart), c and dc_next (rows ldc apart), dh
+ * [H][B] to dz [4H][B] and dc (rows ldc apart). */
+CLONES static void cell_backward(const float *restrict act, int64_t lda, const float *restrict c,
+                                 const float *restrict dcn, int64_t ldc,
+                                 const float *restrict dh, float *restrict dz,
+                                 float *restrict dc, int H, int B) {
+  size_t m = (size_t)H * B;
+  int64_t ma = (int64_t)H * lda;
+  for (int u = 0; u < H; u++) {
+    const float *ai = act + u * lda, *af = ai + ma, *ao = ai + 2 * ma, *ag = ai + 3 * ma,
+                *at = ai + 4 * ma;
+    const float *cu = c + u * ldc, *dcnu = dcn + u * ldc, *dhu = dh + (size_t)u * B;
+    float *di = dz + (size_t)u * B, *df = di + m, *dout = di + 2 * m, *dg = di + 3 * m;
+    float *dcu = dc + u * ldc;
+    for (int j = 0; j < B; j++) {
+      float i = ai[j], f = af[j], o = ao[j], g = ag[j], t = at[j];
+      float dct = dcnu[j] + dhu[j] * o * (1.0f - t * t);
+      di[j] = dct * g * i * (1.0f - i);
+      df[j] = dct * cu[j] * f * (1.0f - f);
+      dout[j] = dhu[j] * t * o * (1.0f - o);
+      dg[j] = dct * i * (1.0f - g * g);
+      dcu[j] = dct * f;
+    }
   }
 }
 
@@ -246,8 +264,9 @@ static void compute_forward(void *kernel, TF_OpKernelContext *ctx) {
     if (tf.GetCode(s) != TF_OK) {
       tf.OpKernelContext_Failure(ctx, s);
     } else {
-      forward(tf.TensorData(in[0]), tf.TensorData(in[1]), tf.TensorData(out[0]),
-              tf.TensorData(out[1]), tf.TensorData(out[2]), rows * cols);
+      cell_forward(tf.TensorData(in[0]), tf.TensorData(in[1]), cols, tf.TensorData(out[0]), cols,
+                   tf.TensorData(out[1]), cols, tf.TensorData(out[2]), cols, (int)rows,
+                   (int)cols);
     }
   }
   release(in, 2);
@@ -272,9 +291,9 @@ static void compute_backward(void *kernel, TF_OpKernelContext *ctx) {
     if (tf.GetCode(s) != TF_OK) {
       tf.OpKernelContext_Failure(ctx, s);
     } else {
-      backward(tf.TensorData(in[0]), tf.TensorData(in[1]), tf.TensorData(in[2]),
-               tf.TensorData(in[3]), tf.TensorData(out[0]), tf.TensorData(out[1]),
-               rows * cols);
+      cell_backward(tf.TensorData(in[0]), cols, tf.TensorData(in[1]), tf.TensorData(in[2]),
+                    cols, tf.TensorData(in[3]), tf.TensorData(out[0]), tf.TensorData(out[1]),
+                    (int)rows, (int)cols);
     }
   }
   release(in, 4);
@@ -380,60 +399,6 @@ static int has_avx512;
 /* The products for this CPU; 8-float vectors everywhere if vectors is 8 (for tests). */
 static const products *products_for(int vectors) {
   return has_avx512 && vectors != 8 ? &PRODUCTS_512 : &PRODUCTS_256;
-}
-
-/* The cell on one block: z [4H][B] (rows i, f, o, g) and c (rows ldc apart) to c_next, h and act
- * (i, f, o, g, tanh(c_next); 5H rows), rows ldn, ldh and lda apart. */
-CLONES static void cell_forward(const float *restrict z, const float *restrict c, int64_t ldc,
-                                float *restrict cn, int64_t ldn, float *restrict h, int64_t ldh,
-                                float *restrict act, int64_t lda, int H, int B) {
-  size_t mz = (size_t)H * B;
-  int64_t m = (int64_t)H * lda;
-  for (int u = 0; u < H; u++) {
-    const float *zi = z + (size_t)u * B, *zf = zi + mz, *zo = zi + 2 * mz, *zg = zi + 3 * mz;
-    const float *cu = c + u * ldc;
-    float *cnu = cn + u * ldn, *hu = h + u * ldh;
-    float *ai = act + u * lda, *af = ai + m, *ao = ai + 2 * m, *ag = ai + 3 * m,
-          *at = ai + 4 * m;
-    for (int j = 0; j < B; j++) {
-      float i = sigmoid(zi[j]), f = sigmoid(zf[j]), o = sigmoid(zo[j]), g = tanh_approx(zg[j]);
-      float cv = f * cu[j] + i * g;
-      float t = tanh_approx(cv);
-      cnu[j] = cv;
-      hu[j] = o * t;
-      ai[j] = i;
-      af[j] = f;
-      ao[j] = o;
-      ag[j] = g;
-      at[j] = t;
-    }
-  }
-}
-
-/* The cell's gradient on one block: act (rows lda apart), c and dc_next (rows ldc apart), dh
- * [H][B] to dz [4H][B] and dc (rows ldc apart). */
-CLONES static void cell_backward(const float *restrict act, int64_t lda, const float *restrict c,
-                                 const float *restrict dcn, int64_t ldc,
-                                 const float *restrict dh, float *restrict dz,
-                                 float *restrict dc, int H, int B) {
-  size_t m = (size_t)H * B;
-  int64_t ma = (int64_t)H * lda;
-  for (int u = 0; u < H; u++) {
-    const float *ai = act + u * lda, *af = ai + ma, *ao = ai + 2 * ma, *ag = ai + 3 * ma,
-                *at = ai + 4 * ma;
-    const float *cu = c + u * ldc, *dcnu = dcn + u * ldc, *dhu = dh + (size_t)u * B;
-    float *di = dz + (size_t)u * B, *df = di + m, *dout = di + 2 * m, *dg = di + 3 * m;
-    float *dcu = dc + u * ldc;
-    for (int j = 0; j < B; j++) {
-      float i = ai[j], f = af[j], o = ao[j], g = ag[j], t = at[j];
-      float dct = dcnu[j] + dhu[j] * o * (1.0f - t * t);
-      di[j] = dct * g * i * (1.0f - i);
-      df[j] = dct * cu[j] * f * (1.0f - f);
-      dout[j] = dhu[j] * t * o * (1.0f - o);
-      dg[j] = dct * i * (1.0f - g * g);
-      dcu[j] = dct * f;
-    }
-  }
 }
 
 /* y[j] = w[H] + sum_u w[u] h[u][j] (rows of h ldh apart). */

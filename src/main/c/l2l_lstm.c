@@ -202,6 +202,19 @@ static void fail(TF_OpKernelContext *ctx, TF_Status *s, const char *msg) {
   tf.OpKernelContext_Failure(ctx, s);
 }
 
+/* Allocates float output `index` of shape dims (rank 1 or 2), unless s already holds an error. */
+static TF_Tensor *output(TF_OpKernelContext *ctx, TF_Status *s, int index, const int64_t *dims,
+                         int rank) {
+  if (tf.GetCode(s) != TF_OK) {
+    return NULL;
+  }
+  int64_t n = 1;
+  for (int k = 0; k < rank; k++) {
+    n *= dims[k];
+  }
+  return tf.AllocateOutput(ctx, index, TF_FLOAT, dims, rank, sizeof(float) * (size_t)n, s);
+}
+
 /* Reads inputs 0..n-1; checks float32, rank 2, input 0 with 4H rows (z; 5H for the saved
  * activations when grad) and the rest [H, N]. Returns 0 and fills tensors on success; on failure
  * reports and returns -1. */
@@ -254,13 +267,9 @@ static void compute_forward(void *kernel, TF_OpKernelContext *ctx) {
   if (inputs(ctx, s, 2, in, &rows, &cols, 0) == 0) {
     int64_t dims[2] = {rows, cols};
     int64_t act_dims[2] = {5 * rows, cols};
-    size_t bytes = (size_t)(rows * cols) * sizeof(float);
-    for (int k = 0; k < 2 && tf.GetCode(s) == TF_OK; k++) {
-      out[k] = tf.AllocateOutput(ctx, k, TF_FLOAT, dims, 2, bytes, s);
-    }
-    if (tf.GetCode(s) == TF_OK) {
-      out[2] = tf.AllocateOutput(ctx, 2, TF_FLOAT, act_dims, 2, 5 * bytes, s);
-    }
+    out[0] = output(ctx, s, 0, dims, 2);
+    out[1] = output(ctx, s, 1, dims, 2);
+    out[2] = output(ctx, s, 2, act_dims, 2);
     if (tf.GetCode(s) != TF_OK) {
       tf.OpKernelContext_Failure(ctx, s);
     } else {
@@ -283,11 +292,8 @@ static void compute_backward(void *kernel, TF_OpKernelContext *ctx) {
   if (inputs(ctx, s, 4, in, &rows, &cols, 1) == 0) {
     int64_t dz_dims[2] = {4 * rows, cols};
     int64_t dc_dims[2] = {rows, cols};
-    size_t bytes = (size_t)(rows * cols) * sizeof(float);
-    out[0] = tf.AllocateOutput(ctx, 0, TF_FLOAT, dz_dims, 2, 4 * bytes, s);
-    if (tf.GetCode(s) == TF_OK) {
-      out[1] = tf.AllocateOutput(ctx, 1, TF_FLOAT, dc_dims, 2, bytes, s);
-    }
+    out[0] = output(ctx, s, 0, dz_dims, 2);
+    out[1] = output(ctx, s, 1, dc_dims, 2);
     if (tf.GetCode(s) != TF_OK) {
       tf.OpKernelContext_Failure(ctx, s);
     } else {
@@ -584,6 +590,18 @@ static int64_t weight_count(int L, int H, int F) {
 /* Rows of a layer's input, [x or h below; h_prev; 1]: at most this many. */
 #define MAX_ROWS(a) (((a)->F > (a)->H ? (a)->F : (a)->H) + (a)->H + 1)
 
+/* The forward op's units of work for P columns: chunks of CHUNK columns. */
+static int step_chunks(int64_t P) { return (int)((P + CHUNK - 1) / CHUNK); }
+
+/* The gradient's units of work: one below PARALLEL_MIN columns, else up to GROUPS. */
+static int step_groups(int64_t P) {
+  int chunks = step_chunks(P);
+  return P < PARALLEL_MIN ? 1 : chunks < GROUPS ? chunks : GROUPS;
+}
+
+/* The threads an op on P columns uses: its caller's alone below PARALLEL_MIN. */
+static int step_threads(int64_t P, int threads) { return P < PARALLEL_MIN ? 1 : threads; }
+
 static void step_forward_chunk(void *p, int t) {
   const step_args *a = p;
   int H = a->H, M = 4 * H;
@@ -692,8 +710,8 @@ static void step_backward_group(void *p, int g) {
   memset(dKv, 0, sizeof(float) * (size_t)vw * kernels);
   float *dw = a->dw_parts + (size_t)g * a->W;
   memset(dw, 0, sizeof(float) * (size_t)a->W);
-  int chunks = (int)((P + CHUNK - 1) / CHUNK);
-  int groups = P < PARALLEL_MIN ? 1 : chunks < GROUPS ? chunks : GROUPS;
+  int chunks = step_chunks(P);
+  int groups = step_groups(P);
   for (int c = g; c < chunks; c += groups) {
     int64_t begin = (int64_t)c * CHUNK;
     int64_t end = begin + CHUNK < P ? begin + CHUNK : P;
@@ -794,24 +812,17 @@ static void compute_step(void *kernel, TF_OpKernelContext *ctx) {
   if (read_inputs(ctx, s, 4, in) == 0 && step_setup(ctx, s, in, 0, &a, &threads) == 0) {
     int64_t ydims[1] = {a.P};
     int64_t sdims[2] = {tf.Dim(in[1], 0), a.P};
-    out[0] = tf.AllocateOutput(ctx, 0, TF_FLOAT, ydims, 1, sizeof(float) * (size_t)a.P, s);
     int64_t adims[2] = {5 * (int64_t)a.L * a.H, a.P};
-    if (tf.GetCode(s) == TF_OK) {
-      out[1] = tf.AllocateOutput(ctx, 1, TF_FLOAT, sdims, 2,
-                                 sizeof(float) * (size_t)(sdims[0] * a.P), s);
-    }
-    if (tf.GetCode(s) == TF_OK) {
-      out[2] = tf.AllocateOutput(ctx, 2, TF_FLOAT, adims, 2,
-                                 sizeof(float) * (size_t)(adims[0] * a.P), s);
-    }
+    out[0] = output(ctx, s, 0, ydims, 1);
+    out[1] = output(ctx, s, 1, sdims, 2);
+    out[2] = output(ctx, s, 2, adims, 2);
     if (tf.GetCode(s) != TF_OK) {
       tf.OpKernelContext_Failure(ctx, s);
     } else {
       a.y = tf.TensorData(out[0]);
       a.state_next = tf.TensorData(out[1]);
       a.act = tf.TensorData(out[2]);
-      parallel(step_forward_chunk, &a, (int)((a.P + CHUNK - 1) / CHUNK),
-               a.P < PARALLEL_MIN ? 1 : threads);
+      parallel(step_forward_chunk, &a, step_chunks(a.P), step_threads(a.P, threads));
       if (a.failed) {
         tf.SetStatus(s, TF_INTERNAL, "L2lLstmStep: out of memory");
         tf.OpKernelContext_Failure(ctx, s);
@@ -834,17 +845,10 @@ static void compute_step_grad(void *kernel, TF_OpKernelContext *ctx) {
     int64_t xdims[2] = {a.F, a.P};
     int64_t sdims[2] = {tf.Dim(in[1], 0), a.P};
     int64_t wdims[1] = {a.W};
-    out[0] = tf.AllocateOutput(ctx, 0, TF_FLOAT, xdims, 2, sizeof(float) * (size_t)(a.F * a.P),
-                               s);
-    if (tf.GetCode(s) == TF_OK) {
-      out[1] = tf.AllocateOutput(ctx, 1, TF_FLOAT, sdims, 2,
-                                 sizeof(float) * (size_t)(sdims[0] * a.P), s);
-    }
-    if (tf.GetCode(s) == TF_OK) {
-      out[2] = tf.AllocateOutput(ctx, 2, TF_FLOAT, wdims, 1, sizeof(float) * (size_t)a.W, s);
-    }
-    int chunks = (int)((a.P + CHUNK - 1) / CHUNK);
-    int groups = a.P < PARALLEL_MIN ? 1 : chunks < GROUPS ? chunks : GROUPS;
+    out[0] = output(ctx, s, 0, xdims, 2);
+    out[1] = output(ctx, s, 1, sdims, 2);
+    out[2] = output(ctx, s, 2, wdims, 1);
+    int groups = step_groups(a.P);
     if (tf.GetCode(s) == TF_OK) {
       a.dw_parts = scratch(1, (size_t)groups * (size_t)a.W);
       if (a.dw_parts == NULL) {
@@ -856,7 +860,7 @@ static void compute_step_grad(void *kernel, TF_OpKernelContext *ctx) {
     } else {
       a.dx = tf.TensorData(out[0]);
       a.dstate = tf.TensorData(out[1]);
-      parallel(step_backward_group, &a, groups, a.P < PARALLEL_MIN ? 1 : threads);
+      parallel(step_backward_group, &a, groups, step_threads(a.P, threads));
       float *dw = tf.TensorData(out[2]);
       memcpy(dw, a.dw_parts, sizeof(float) * (size_t)a.W);
       for (int t = 1; t < groups; t++) {
@@ -876,24 +880,11 @@ static void compute_step_grad(void *kernel, TF_OpKernelContext *ctx) {
   tf.DeleteStatus(s);
 }
 
-/* Outputs first..last have the shape of input 1, the state c. */
-static void like_c(TF_ShapeInferenceContext *ctx, TF_Status *s, int first, int last) {
-  TF_ShapeHandle *h = tf.NewShapeHandle();
-  tf.ShapeInferenceContextGetInput(ctx, 1, h, s);
-  for (int k = first; k <= last && tf.GetCode(s) == TF_OK; k++) {
-    tf.ShapeInferenceContextSetOutput(ctx, k, h, s);
-  }
-  tf.DeleteShapeHandle(h);
-}
-
-/* c_next and h have the shape of c (act's rows, 5H, are left to run time). */
-static void shape_forward(TF_ShapeInferenceContext *ctx, TF_Status *s) { like_c(ctx, s, 0, 1); }
-
-/* dc has the shape of c (dz's rows, 4H, are left to run time). */
-static void shape_backward(TF_ShapeInferenceContext *ctx, TF_Status *s) { like_c(ctx, s, 1, 1); }
-
-/* Output out has the shape of input in. */
+/* Output out has the shape of input in (nothing if s already holds an error). */
 static void same_shape(TF_ShapeInferenceContext *ctx, TF_Status *s, int out, int in) {
+  if (tf.GetCode(s) != TF_OK) {
+    return;
+  }
   TF_ShapeHandle *h = tf.NewShapeHandle();
   tf.ShapeInferenceContextGetInput(ctx, in, h, s);
   if (tf.GetCode(s) == TF_OK) {
@@ -902,12 +893,23 @@ static void same_shape(TF_ShapeInferenceContext *ctx, TF_Status *s, int out, int
   tf.DeleteShapeHandle(h);
 }
 
+/* c_next and h have the shape of c (act's rows, 5H, are left to run time). */
+static void shape_forward(TF_ShapeInferenceContext *ctx, TF_Status *s) {
+  same_shape(ctx, s, 0, 1);
+  same_shape(ctx, s, 1, 1);
+}
+
+/* dc has the shape of c (dz's rows, 4H, are left to run time). */
+static void shape_backward(TF_ShapeInferenceContext *ctx, TF_Status *s) {
+  same_shape(ctx, s, 1, 1);
+}
+
 /* state_next has the shape of state (y's length, the state's columns, is left to run time). */
 static void shape_step(TF_ShapeInferenceContext *ctx, TF_Status *s) { same_shape(ctx, s, 1, 1); }
 
 /* dx, dstate and dweights have the shapes of x, state and weights. */
 static void shape_step_grad(TF_ShapeInferenceContext *ctx, TF_Status *s) {
-  for (int k = 0; k < 3 && tf.GetCode(s) == TF_OK; k++) {
+  for (int k = 0; k < 3; k++) {
     same_shape(ctx, s, k, k);
   }
 }

@@ -379,47 +379,46 @@ public final class CoordinatewiseLstm implements LearnedRule {
         Operand<TFloat32> x = config.preprocessing()
             .applyRows(tf.withSubScope("preprocess"), g, config.preprocessP());
         Operand<TFloat32> preprocessed = x; // [inputs, padded n], for histograms
+        Ops output = tf.withSubScope("output");
+        Operand<TFloat32> flat; // the update of the padded coordinates, [padded n]
+        List<Operand<TFloat32>> next = new ArrayList<>();
         if (built == Kernel.STEP) {
           List<Operand<TFloat32>> out = FusedLstm.step(tf.withSubScope("lstm_step"), x,
               state.get(0), stepWeights, stepDims);
-          Ops output = tf.withSubScope("output");
-          Operand<TFloat32> update = padded == n ? output.withName("update").identity(out.get(0))
-              : output.withName("update").slice(out.get(0), output.constant(new int[] {0}),
-                  output.constant(new int[] {(int) n}));
-          return new Step(update, List.of(out.get(1)), preprocessed);
-        }
-        List<Operand<TFloat32>> next = new ArrayList<>();
-        for (int l = 0; l < config.layers(); l++) {
-          Ops layer = tf.withSubScope("layer" + l);
-          Operand<TFloat32> c = state.get(2 * l);
-          Operand<TFloat32> hPrev = state.get(2 * l + 1);
-          Operand<TFloat32> z = layer.linalg.matMul(kernels.get(l),
-              layer.concat(List.of(x, hPrev, ones), layer.constant(0)),
-              MatMul.transposeA(true));
-          Operand<TFloat32> cNext;
-          Operand<TFloat32> hNext;
-          if (built == Kernel.FUSED) {
-            List<Operand<TFloat32>> cell = FusedLstm.cell(layer, z, c);
-            cNext = layer.withName("c").identity(cell.get(0));
-            hNext = layer.withName("h").identity(cell.get(1));
-          } else {
-            List<Output<TFloat32>> parts = layer.splitV(z,
-                layer.constant(new long[] {3L * h, h}), layer.constant(0), 2L).output();
-            Operand<TFloat32> sig = layer.math.sigmoid(parts.get(0));
-            Operand<TFloat32> candidate = layer.math.tanh(parts.get(1));
-            List<Output<TFloat32>> gates = layer.split(layer.constant(0), sig, 3L).output();
-            cNext = layer.withName("c").math.add(
-                layer.math.mul(gates.get(1), c), layer.math.mul(gates.get(0), candidate));
-            hNext = layer.withName("h").math.mul(gates.get(2), layer.math.tanh(cNext));
+          flat = out.get(0);
+          next.add(out.get(1));
+        } else {
+          for (int l = 0; l < config.layers(); l++) {
+            Ops layer = tf.withSubScope("layer" + l);
+            Operand<TFloat32> c = state.get(2 * l);
+            Operand<TFloat32> hPrev = state.get(2 * l + 1);
+            Operand<TFloat32> z = layer.linalg.matMul(kernels.get(l),
+                layer.concat(List.of(x, hPrev, ones), layer.constant(0)),
+                MatMul.transposeA(true));
+            Operand<TFloat32> cNext;
+            Operand<TFloat32> hNext;
+            if (built == Kernel.FUSED) {
+              List<Operand<TFloat32>> cell = FusedLstm.cell(layer, z, c);
+              cNext = layer.withName("c").identity(cell.get(0));
+              hNext = layer.withName("h").identity(cell.get(1));
+            } else {
+              List<Output<TFloat32>> parts = layer.splitV(z,
+                  layer.constant(new long[] {3L * h, h}), layer.constant(0), 2L).output();
+              Operand<TFloat32> sig = layer.math.sigmoid(parts.get(0));
+              Operand<TFloat32> candidate = layer.math.tanh(parts.get(1));
+              List<Output<TFloat32>> gates = layer.split(layer.constant(0), sig, 3L).output();
+              cNext = layer.withName("c").math.add(
+                  layer.math.mul(gates.get(1), c), layer.math.mul(gates.get(0), candidate));
+              hNext = layer.withName("h").math.mul(gates.get(2), layer.math.tanh(cNext));
+            }
+            next.add(cNext);
+            next.add(hNext);
+            x = hNext;
           }
-          next.add(cNext);
-          next.add(hNext);
-          x = hNext;
+          Operand<TFloat32> y = output.linalg.matMul(outKernel,
+              output.concat(List.of(x, ones), output.constant(0)), MatMul.transposeA(true));
+          flat = output.reshape(y, output.constant(new long[] {padded}));
         }
-        Ops output = tf.withSubScope("output");
-        Operand<TFloat32> y = output.linalg.matMul(outKernel,
-            output.concat(List.of(x, ones), output.constant(0)), MatMul.transposeA(true));
-        Operand<TFloat32> flat = output.reshape(y, output.constant(new long[] {padded}));
         Operand<TFloat32> update = padded == n ? output.withName("update").identity(flat)
             : output.withName("update").slice(flat, output.constant(new int[] {0}),
                 output.constant(new int[] {(int) n}));

@@ -64,6 +64,37 @@ public final class MetaTrainer {
 
   private MetaTrainer() {}
 
+  /** Skipped meta-steps: those of the current epoch, and the run of them in a row. */
+  private static final class Skips {
+    private final int max;
+    private final Listener listener;
+    private int inARow;
+    int inEpoch;
+
+    Skips(int max, Listener listener) {
+      this.max = max;
+      this.listener = listener;
+    }
+
+    void newEpoch() {
+      inEpoch = 0;
+    }
+
+    /** Counts a meta-step; throws Diverged after {@code max} skipped ones in a row. */
+    void record(int epoch, int unroll, Unroll.Result r) {
+      if (!r.skipped()) {
+        inARow = 0;
+        return;
+      }
+      inEpoch++;
+      inARow++;
+      listener.metaStepSkipped(epoch, unroll, r);
+      if (inARow >= max) {
+        throw new Diverged(epoch, unroll, inARow);
+      }
+    }
+  }
+
   /**
    * Runs epochs {@code firstEpoch}..{@code settings.epochs()} on an already built unroll (whose
    * meta-parameters hold the starting point).
@@ -77,26 +108,17 @@ public final class MetaTrainer {
     Problem problem = unroll.problem();
     int unrolls = settings.numSteps() / settings.unrollLength();
     double best = bestSoFar;
-    int badInARow = 0;
+    Skips skips = new Skips(settings.maxBadSteps(), listener);
     for (int epoch = firstEpoch; epoch <= settings.epochs(); epoch++) {
       Instance instance = problem.sample(Seeds.random(settings.seed(), Seeds.Stream.TRAIN, epoch));
       unroll.reset(instance);
       double metaLoss = 0;
       double norm = 0;
       double finalLoss = Double.NaN;
-      int skipped = 0;
+      skips.newEpoch();
       for (int k = 0; k < unrolls; k++) {
         Unroll.Result r = unroll.train(instance, k);
-        if (r.skipped()) {
-          skipped++;
-          badInARow++;
-          listener.metaStepSkipped(epoch, k, r);
-          if (badInARow >= settings.maxBadSteps()) {
-            throw new Diverged(epoch, k, badInARow);
-          }
-        } else {
-          badInARow = 0;
-        }
+        skips.record(epoch, k, r);
         metaLoss += r.metaLoss();
         norm += r.metaGradientNorm();
         finalLoss = r.finalLoss();
@@ -109,7 +131,7 @@ public final class MetaTrainer {
         validation = Evaluator.mean(losses, settings.numSteps());
       }
       EpochStats stats = new EpochStats(epoch, metaLoss / unrolls, finalLoss, norm / unrolls,
-          validation, skipped);
+          validation, skips.inEpoch);
       if (evaluate && validation < best) {
         best = validation;
         listener.newBest(stats, unroll);
@@ -146,7 +168,7 @@ public final class MetaTrainer {
       size += p.length;
     }
     double best = bestSoFar;
-    int badInARow = 0;
+    Skips skips = new Skips(settings.maxBadSteps(), listener);
     for (int epoch = firstEpoch; epoch <= settings.epochs(); epoch++) {
       Instance[] instances = new Instance[k];
       List<List<float[]>> parked = new ArrayList<>();
@@ -159,7 +181,7 @@ public final class MetaTrainer {
       double metaLoss = 0;
       double norm = 0;
       double finalLoss = Double.NaN;
-      int skipped = 0;
+      skips.newEpoch();
       for (int u = 0; u < unrolls; u++) {
         exchange.context("in epoch " + epoch + ", meta-step " + (u + 1) + " of " + unrolls);
         // Sum in float, instance by instance, then divide: the same arithmetic as the
@@ -196,16 +218,7 @@ public final class MetaTrainer {
           at += p.length;
         }
         Unroll.Result r = unroll.applyMetaGradient(grads, mean[size]);
-        if (r.skipped()) {
-          skipped++;
-          badInARow++;
-          listener.metaStepSkipped(epoch, u, r);
-          if (badInARow >= settings.maxBadSteps()) {
-            throw new Diverged(epoch, u, badInARow);
-          }
-        } else {
-          badInARow = 0;
-        }
+        skips.record(epoch, u, r);
         metaLoss += r.metaLoss();
         norm += r.metaGradientNorm();
         finalLoss = mean[size + 1];
@@ -219,7 +232,7 @@ public final class MetaTrainer {
         validation = Evaluator.mean(losses, settings.numSteps());
       }
       EpochStats stats = new EpochStats(epoch, metaLoss / unrolls, finalLoss, norm / unrolls,
-          validation, skipped);
+          validation, skips.inEpoch);
       if (evaluate && validation < best) {
         best = validation;
         listener.newBest(stats, unroll);

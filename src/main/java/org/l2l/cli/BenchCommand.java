@@ -220,24 +220,23 @@ final class BenchCommand implements Callable<Integer> {
       CoordinatewiseLstm.Kernel kernel) {
     double[] ms;
     double[] firstSteps = null;
-    Problem measured = name.startsWith("meta_step_quadratic_1") ? quadratic(
-        name.endsWith("_128") ? 128 : 1, name.endsWith("_128") ? "uniform" : "gaussian")
-        : mnist();
     switch (name) {
-      case "meta_step_quadratic_1", "meta_step_quadratic_128" -> ms = metaSteps(measured,
+      case "meta_step_quadratic_1" -> ms = metaSteps(quadratic(1, "gaussian"),
           quadraticLstm(), kernel, runs, threads);
-      case "meta_step_mnist" -> ms = metaSteps(measured, mnistLstm(), kernel, runs, threads);
+      case "meta_step_quadratic_128" -> ms = metaSteps(quadratic(128, "uniform"),
+          quadraticLstm(), kernel, runs, threads);
+      case "meta_step_mnist" -> ms = metaSteps(mnist(), mnistLstm(), kernel, runs, threads);
       case "optimizee_step_mnist_l2l", "optimizee_step_mnist_adam" -> {
-        Problem p = measured;
+        Problem p = mnist();
         List<RuleMap.Binding> rule = name.endsWith("_l2l") ? lstm(p, mnistLstm(), kernel, threads)
             : RuleMap.all(p.params(), Rules.baseline("adam", ADAM_LEARNING_RATE));
         ms = optimizeeSteps(p, rule, runs, threads);
       }
       case "graph_build_mnist" -> {
         firstSteps = new double[runs];
-        ms = graphBuilds(measured, mnistLstm(), kernel, runs, threads, firstSteps);
+        ms = graphBuilds(mnist(), mnistLstm(), kernel, runs, threads, firstSteps);
       }
-      case "epochs_per_second_mnist" -> ms = epochs(measured, mnistLstm(), kernel, runs,
+      case "epochs_per_second_mnist" -> ms = epochs(mnist(), mnistLstm(), kernel, runs,
           threads);
       default -> throw UserError.flag("--child", name, "unknown; allowed: "
           + String.join(", ", NAMES));

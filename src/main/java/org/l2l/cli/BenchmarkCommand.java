@@ -80,11 +80,12 @@ final class BenchmarkCommand implements Callable<Integer> {
     Problem p = problemConfig.create();
     List<RuleMap.Binding> bindings = rules.bind(p.params(),
         scope -> new CoordinatewiseLstm(lstm, lstmKernel, scope, threads), "problem " + p.name());
+    Unroll.Options options = new Unroll.Options(unrollLength, false, false,
+        MetaAdam.LEARNING_RATE_DEFAULT, 0, 1, threads);
+    Instance instance = p.sample(Seeds.random(1, Seeds.Stream.TRAIN, 0));
     long t0 = System.nanoTime();
-    try (Unroll u = new Unroll(p, bindings, new Unroll.Options(unrollLength, false, false,
-        MetaAdam.LEARNING_RATE_DEFAULT, 0, 1, threads))) {
+    try (Unroll u = new Unroll(p, bindings, options)) {
       double buildMs = (System.nanoTime() - t0) / 1e6;
-      Instance instance = p.sample(Seeds.random(1, Seeds.Stream.TRAIN, 0));
       double[] ms = timeUnrolls(u, instance, true, 1);
       System.out.printf(Locale.ROOT, "problem %s, %d coordinates, unroll %d, threads %s, LSTM "
           + "kernel %s%n", p.name(), p.numCoordinates(), unrollLength,
@@ -103,9 +104,6 @@ final class BenchmarkCommand implements Callable<Integer> {
     }
     if (compareTo != null) {
       CoordinatewiseLstm.Kernel other = KernelMixin.resolve(compareTo);
-      Unroll.Options options = new Unroll.Options(unrollLength, false, false,
-          MetaAdam.LEARNING_RATE_DEFAULT, 0, 1, threads);
-      Instance instance = p.sample(Seeds.random(1, Seeds.Stream.TRAIN, 0));
       List<List<float[]>> gradients = new java.util.ArrayList<>();
       for (CoordinatewiseLstm.Kernel k : List.of(lstmKernel, other)) {
         try (Unroll u = new Unroll(p, rules.bind(p.params(),

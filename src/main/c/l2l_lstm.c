@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
@@ -359,12 +360,50 @@ static const float ONES[BLOCK] = {
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=fast")
 
+/* dst[j][r] = src[r][j] for r, j < 16 (rows lddst and ldsrc apart): four rounds of shuffles. */
+__attribute__((target("arch=x86-64-v4"))) static inline void transpose16(
+    float *restrict dst, int64_t lddst, const float *restrict src, int64_t ldsrc) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; i++) {
+    r[i] = _mm512_loadu_ps(src + i * ldsrc);
+  }
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 2; i++) {
+    for (int k = 0; k < 4; k++) {
+      t[8 * i + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0x88);
+      t[8 * i + 4 + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0xdd);
+    }
+  }
+  for (int k = 0; k < 8; k++) {
+    r[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
+    r[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd);
+  }
+  for (int i = 0; i < 16; i++) {
+    _mm512_storeu_ps(dst + i * lddst, r[i]);
+  }
+}
+
 #define VEC v16
 #define VW 16
+#define TRANSPOSE16 transpose16
 #define SUFFIX(name) name##_512
 #define TARGET __attribute__((target("arch=x86-64-v4")))
 #define TILE 8
+#define KR 4
+#define KV 5
 #include "l2l_step_products.h"
+#undef TRANSPOSE16
+#undef KR
+#undef KV
 #undef TILE
 #undef VEC
 #undef VW
@@ -376,7 +415,11 @@ static const float ONES[BLOCK] = {
 #define SUFFIX(name) name##_256
 #define TARGET __attribute__((target_clones("arch=x86-64-v3", "default")))
 #define TILE 4
+#define KR 2
+#define KV 5
 #include "l2l_step_products.h"
+#undef KR
+#undef KV
 #undef TILE
 #undef VEC
 #undef VW
@@ -389,17 +432,14 @@ typedef struct {
   void (*gates_forward)(float *restrict, int, const float *restrict, int, const float *const *,
                         int);
   void (*kernel_grad)(float *restrict, const float *const *, int, const float *restrict, int,
-                      int);
+                      int, float *restrict);
   void (*input_grad)(float *const *, const float *const *, const float *restrict, int, int,
                      const float *restrict, int);
-  void (*lanes)(float *restrict, const float *restrict, int64_t);
-  int vw; /* floats per vector: the partial sums per weight of kernel_grad */
+  int vw; /* floats per vector */
 } products;
 
-static const products PRODUCTS_512 = {gates_forward_512, kernel_grad_512, input_grad_512,
-                                      lanes_512, 16};
-static const products PRODUCTS_256 = {gates_forward_256, kernel_grad_256, input_grad_256,
-                                      lanes_256, 8};
+static const products PRODUCTS_512 = {gates_forward_512, kernel_grad_512, input_grad_512, 16};
+static const products PRODUCTS_256 = {gates_forward_256, kernel_grad_256, input_grad_256, 8};
 static int has_avx512;
 
 /* The products for this CPU; 8-float vectors everywhere if vectors is 8 (for tests). */
@@ -631,14 +671,14 @@ static void step_forward_chunk(void *p, int t) {
   }
 }
 
-/* The gradient for the columns of one chunk, its weight gradient added to the vector partial
- * sums dKv (per layer at vw * Koff[l]) and to dwout. */
+/* The gradient for the columns of one chunk, its weight gradient added to dw (the layers' kernels
+ * at Koff[l], the output weights at wout_off); dzT is the kernel gradient's scratch. */
 static void step_backward_block_range(const step_args *a, int64_t begin, int64_t end, float *dz,
                                       float *dh, const float **rows, float **out,
-                                      const float **add, float *dKv, float *dwout) {
+                                      const float **add, float *dzT, float *dw) {
   int H = a->H, M = 4 * H, L = a->L;
   int64_t P = a->P;
-  int vw = a->mm->vw;
+  float *dwout = dw + a->wout_off;
   for (int64_t j0 = begin; j0 < end; j0 += BLOCK) {
     int B = (int)(end - j0 < BLOCK ? end - j0 : BLOCK);
     /* output layer: its weights' gradient, and dL/dh of the top layer into dh */
@@ -667,7 +707,7 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
       const float *below = l == 0 ? a->x + j0
                                   : a->state_next + ((int64_t)(2 * l - 1) * H) * P + j0;
       layer_rows(a, l, j0, below, P, rows);
-      a->mm->kernel_grad(dKv + (size_t)vw * a->Koff[l], rows, I + H, dz, M, B);
+      a->mm->kernel_grad(dw + a->Koff[l], rows, I + H, dz, M, B, dzT);
       for (int k = 0; k < I; k++) {
         if (l == 0) {
           out[k] = a->dx + k * P + j0;
@@ -693,10 +733,10 @@ static void step_backward_group(void *p, int g) {
   int64_t P = a->P;
   int maxrows = MAX_ROWS(a);
   int vw = a->mm->vw;
-  int64_t kernels = a->wout_off; /* the layers' weights, before the output weights */
-  size_t buf = (size_t)(5 * H) * BLOCK;  /* dz [4H][B], dh [H][B] */
-  size_t ptrs = (size_t)maxrows * 2 * 3; /* rows, out, add (pointers, 2 floats each) */
-  float *mem = scratch(0, buf + ptrs + (size_t)vw * kernels + 16);
+  size_t buf = (size_t)(5 * H) * BLOCK;                   /* dz [4H][B], dh [H][B] */
+  size_t ptrs = (size_t)maxrows * 2 * 3;                  /* rows, out, add (2 floats each) */
+  size_t tsize = (size_t)BLOCK * ((M + vw - 1) / vw * vw); /* dz transposed */
+  float *mem = scratch(0, buf + ptrs + tsize + 16);
   if (mem == NULL) {
     ((step_args *)p)->failed = 1;
     return;
@@ -706,8 +746,7 @@ static void step_backward_group(void *p, int g) {
   const float **rows = (const float **)(mem + buf);
   float **out = (float **)(rows + maxrows);
   const float **add = (const float **)(out + maxrows);
-  float *dKv = mem + (buf + ptrs + 15) / 16 * 16;
-  memset(dKv, 0, sizeof(float) * (size_t)vw * kernels);
+  float *dzT = mem + (buf + ptrs + 15) / 16 * 16;
   float *dw = a->dw_parts + (size_t)g * a->W;
   memset(dw, 0, sizeof(float) * (size_t)a->W);
   int chunks = step_chunks(P);
@@ -715,9 +754,8 @@ static void step_backward_group(void *p, int g) {
   for (int c = g; c < chunks; c += groups) {
     int64_t begin = (int64_t)c * CHUNK;
     int64_t end = begin + CHUNK < P ? begin + CHUNK : P;
-    step_backward_block_range(a, begin, end, dz, dh, rows, out, add, dKv, dw + a->wout_off);
+    step_backward_block_range(a, begin, end, dz, dh, rows, out, add, dzT, dw);
   }
-  a->mm->lanes(dw, dKv, kernels);
 }
 
 /* Reads the op's first n inputs (all float32) into t; on failure reports and returns -1. */

@@ -1,7 +1,9 @@
 /*
  * The small matrix products of the LSTM step (included by l2l_lstm.c, twice): VEC is a vector of
  * VW floats, SUFFIX names this build's functions, TARGET its CPU target, TILE the rows of a tile
- * (8 where there are 32 vector registers, 4 where there are 16). Inputs are row pointers, so that
+ * (8 where there are 32 vector registers, 4 where there are 16), KR x KV the kernel gradient's
+ * register tile (rows of the kernel by vectors of its columns), TRANSPOSE16 (if defined) a 16 x
+ * 16 transpose. Inputs are row pointers, so that
  * a layer's input [x; h_prev; 1] is read in place from the tensors. B, the block's columns, is a
  * multiple of 2 VW. Each tile function is inlined with a constant row count, so that its
  * accumulators stay in registers.
@@ -48,71 +50,103 @@ TARGET static void SUFFIX(gates_forward)(float *restrict z, int B, const float *
   }
 }
 
-/* Partial sums of dK[k..k+R-1][r..r+3] over the block's columns, in dKv (VW lanes a weight). */
-static inline __attribute__((always_inline)) void SUFFIX(kernel_tile)(
-    float *restrict dKv, const float *const *rows, const float *restrict dz, int M, int B, int k,
-    int r, const int R) {
-  const float *d0 = dz + (size_t)r * B, *d1 = d0 + B, *d2 = d1 + B, *d3 = d2 + B;
-  VEC a[4][4];
-  for (int q = 0; q < R; q++) {
-    VEC *p = (VEC *)(dKv + ((size_t)(k + q) * M + r) * VW);
-    a[q][0] = p[0];
-    a[q][1] = p[1];
-    a[q][2] = p[2];
-    a[q][3] = p[3];
+/* dzT[j][r] = dz[r][j] for r < M, j < B (dz is [M][B]); rows of dzT are Mp apart (M rounded up
+ * to whole vectors), the padding zero. Cut into 16 x 16 tiles so that both sides stay in cache. */
+TARGET static void SUFFIX(transpose)(float *restrict dzT, int Mp, const float *restrict dz, int M,
+                                     int B) {
+  int rf = 0; /* rows done by the 16 x 16 transposes */
+#ifdef TRANSPOSE16
+  for (; rf + 16 <= M; rf += 16) {
+    for (int j0 = 0; j0 + 16 <= B; j0 += 16) {
+      TRANSPOSE16(dzT + (size_t)j0 * Mp + rf, Mp, dz + (size_t)rf * B + j0, B);
+    }
   }
-  for (int j = 0; j < B; j += VW) {
-    VEC e0 = *(const VEC *)(d0 + j), e1 = *(const VEC *)(d1 + j);
-    VEC e2 = *(const VEC *)(d2 + j), e3 = *(const VEC *)(d3 + j);
+#endif
+  for (int r0 = rf; r0 < M; r0 += 16) {
+    int r1 = r0 + 16 < M ? r0 + 16 : M;
+    for (int j0 = 0; j0 < B; j0 += 16) {
+      for (int j = j0; j < j0 + 16 && j < B; j++) {
+        for (int r = r0; r < r1; r++) {
+          dzT[(size_t)j * Mp + r] = dz[(size_t)r * B + j];
+        }
+      }
+    }
+  }
+  for (int j = 0; j < B; j++) {
+    for (int r = M; r < Mp; r++) {
+      dzT[(size_t)j * Mp + r] = 0.0f;
+    }
+  }
+}
+
+/* dK[k + q][(v0 + v) VW + lane] += sum_j rows[k + q][j] dzT[j][(v0 + v) VW + lane] for q < R,
+ * v < V: the sums over the block's columns kept in registers, then added to dK (rows M apart;
+ * lanes past M dropped). */
+static inline __attribute__((always_inline)) void SUFFIX(kernel_tile)(
+    float *restrict dK, int M, const float *const *rows, int k, const float *restrict dzT, int Mp,
+    int B, int v0, const int R, const int V) {
+  VEC a[KR][KV];
+  for (int q = 0; q < R; q++) {
+    for (int v = 0; v < V; v++) {
+      a[q][v] = (VEC){0};
+    }
+  }
+  const float *d = dzT + (size_t)v0 * VW;
+  for (int j = 0; j < B; j++, d += Mp) {
+    VEC e[KV];
+    for (int v = 0; v < V; v++) {
+      e[v] = *(const VEC *)(d + v * VW);
+    }
     for (int q = 0; q < R; q++) {
-      VEC x = *(const VEC *)(rows[k + q] + j);
-      a[q][0] += x * e0;
-      a[q][1] += x * e1;
-      a[q][2] += x * e2;
-      a[q][3] += x * e3;
+      float x = rows[k + q][j];
+      for (int v = 0; v < V; v++) {
+        a[q][v] += x * e[v];
+      }
     }
   }
   for (int q = 0; q < R; q++) {
-    VEC *p = (VEC *)(dKv + ((size_t)(k + q) * M + r) * VW);
-    p[0] = a[q][0];
-    p[1] = a[q][1];
-    p[2] = a[q][2];
-    p[3] = a[q][3];
+    float *o = dK + (size_t)(k + q) * M + (size_t)v0 * VW;
+    for (int v = 0; v < V; v++) {
+      if ((v0 + v + 1) * VW <= M) {
+        *(VEC *)(o + v * VW) += a[q][v];
+      } else {
+        for (int l = 0; (v0 + v) * VW + l < M; l++) {
+          o[v * VW + l] += a[q][v][l];
+        }
+      }
+    }
   }
 }
 
 /* dK[k][r] += sum_j rows[k][j] dz[r][j] for k <= kk (row kk is the bias: rows[kk] are ones),
- * r < M, j < B, kept as VW partial sums per weight: dKv[(k M + r) VW + lane]. The lanes are added
- * once, by SUFFIX(lanes), when a task ends. */
-TARGET static void SUFFIX(kernel_grad)(float *restrict dKv, const float *const *rows, int kk,
-                                       const float *restrict dz, int M, int B) {
-  const int R = TILE / 2;
-  int k = 0;
-  for (; k + R <= kk + 1; k += R) {
-    for (int r = 0; r < M; r += 4) {
-      SUFFIX(kernel_tile)(dKv, rows, dz, M, B, k, r, R);
-    }
-  }
-  for (; k <= kk; k++) {
-    for (int r = 0; r < M; r += 4) {
-      SUFFIX(kernel_tile)(dKv, rows, dz, M, B, k, r, 1);
-    }
-  }
-}
-
-/* dw[i] += the sum of partial sums dKv[i VW + lane], lanes added pairwise in a fixed order. */
-TARGET static void SUFFIX(lanes)(float *restrict dw, const float *restrict dKv, int64_t n) {
-  for (int64_t i = 0; i < n; i++) {
-    float s[VW];
-    for (int l = 0; l < VW; l++) {
-      s[l] = dKv[i * VW + l];
-    }
-    for (int w = VW / 2; w > 0; w /= 2) {
-      for (int l = 0; l < w; l++) {
-        s[l] += s[l + w];
+ * r < M, j < B; dK is [(kk + 1), M] row by row, like the kernel. dzT: scratch for B rows of M
+ * rounded up to whole vectors. Each weight's sum over the block is one register lane, added to
+ * dK once per block: the same order on any number of threads. */
+TARGET static void SUFFIX(kernel_grad)(float *restrict dK, const float *const *rows, int kk,
+                                       const float *restrict dz, int M, int B,
+                                       float *restrict dzT) {
+  int Mp = (M + VW - 1) / VW * VW, nv = Mp / VW;
+  SUFFIX(transpose)(dzT, Mp, dz, M, B);
+  for (int k = 0; k <= kk; k += KR) {
+    int R = kk + 1 - k < KR ? kk + 1 - k : KR;
+    int v0 = 0;
+    if (R == KR) {
+      for (; v0 + KV <= nv; v0 += KV) {
+        SUFFIX(kernel_tile)(dK, M, rows, k, dzT, Mp, B, v0, KR, KV);
+      }
+      for (; v0 < nv; v0++) {
+        SUFFIX(kernel_tile)(dK, M, rows, k, dzT, Mp, B, v0, KR, 1);
+      }
+    } else {
+      for (int q = 0; q < R; q++) {
+        for (v0 = 0; v0 + KV <= nv; v0 += KV) {
+          SUFFIX(kernel_tile)(dK, M, rows, k + q, dzT, Mp, B, v0, 1, KV);
+        }
+        for (; v0 < nv; v0++) {
+          SUFFIX(kernel_tile)(dK, M, rows, k + q, dzT, Mp, B, v0, 1, 1);
+        }
       }
     }
-    dw[i] += s[0];
   }
 }
 

@@ -133,10 +133,13 @@ public final class QuadraticProblem implements Problem {
       @Override
       public Operand<TFloat32> loss(Ops tf, List<Operand<TFloat32>> params, int step) {
         Operand<TFloat32> theta = params.get(0);
-        // (W theta)_bi = sum_j W_bij theta_bj, written with Mul + Sum whose gradients (also second
-        // order) all exist in TensorFlow Java.
-        Operand<TFloat32> wTheta =
-            tf.reduceSum(tf.math.mul(w, tf.expandDims(theta, tf.constant(1))), tf.constant(2));
+        // (W theta)_bi = sum_j W_bij theta_bj: one batched product [B, D, D] x [B, D, 1]
+        // (BatchMatMulV3; its gradients, also second order, are batched products). Mul + Sum
+        // computed the same with a Tile of W's size in the gradient: a third of the batch of
+        // 128's meta-step.
+        Operand<TFloat32> wTheta = tf.reshape(
+            tf.train.batchMatMul(w, tf.expandDims(theta, tf.constant(2)), TFloat32.class),
+            tf.constant(new long[] {batchSize, dims}));
         Operand<TFloat32> residual = tf.math.sub(wTheta, y);
         Operand<TFloat32> perFunction = tf.reduceSum(tf.math.square(residual), tf.constant(1));
         return tf.withName("loss").math.mean(perFunction, tf.constant(0));

@@ -117,13 +117,6 @@ public final class CoordinatewiseLstm implements LearnedRule {
   /** The STEP kernel's padding: its products take two 16-float vectors of columns at a time. */
   static final long STEP_PAD = 32;
   /**
-   * The STEP kernel's whole-step op runs from this many coordinates on (there it also uses its
-   * threads); below, STEP builds the fused cells, which were faster there (a one-quadratic
-   * meta-step 3.9 ms against 5.3, the batch of 128 15.2 against 21.9, in one sitting).
-   */
-  public static final long STEP_MIN_COORDINATES = 4096;
-
-  /**
    * How {@link #build} computes the cell's elementwise part (gates, c, h): with TensorFlow's
    * stock ops, or with the project's fused kernels ({@link FusedLstm}). The weights, the state
    * and the function are the same; results differ by float rounding.
@@ -135,8 +128,7 @@ public final class CoordinatewiseLstm implements LearnedRule {
     FUSED,
     /**
      * {@code L2lLstmStep} and its gradient: the whole step (every layer's products and cells and
-     * the output) in one op, computed block by block in cache on the kernels' own threads; on
-     * problems of fewer than {@link #STEP_MIN_COORDINATES} coordinates, as FUSED.
+     * the output) in one op, computed block by block in cache on the kernels' own threads.
      */
     STEP,
     /**
@@ -315,10 +307,7 @@ public final class CoordinatewiseLstm implements LearnedRule {
     // the forget bias folded in) is a last row of the kernel, multiplied by a row of ones, and
     // the output scale is folded into the output weights. The weights stay as the .l2lw format
     // describes ([inputs + hidden, 4 hidden], gates i, f, o, g); only the graph differs.
-    // Below STEP_MIN_COORDINATES the step op's fixed costs outweigh its gain: STEP builds the
-    // fused cells there (the same graph as FUSED, so small problems keep its results).
-    Kernel built = kernel == Kernel.STEP && n < STEP_MIN_COORDINATES ? Kernel.FUSED : kernel;
-    long pad = built == Kernel.STEP ? STEP_PAD : PAD;
+    long pad = kernel == Kernel.STEP ? STEP_PAD : PAD;
     long padded = (n + pad - 1) / pad * pad;
     Ops fused = scopes.get("/" + scope).withSubScope("fused");
     Operand<TFloat32> ones = fused.withName("ones").fill(
@@ -340,7 +329,7 @@ public final class CoordinatewiseLstm implements LearnedRule {
             fused.reshape(vars.get(last + 1), fused.constant(new long[] {1, 1}))),
             fused.constant(0)), scale);
     List<Shape> stateShapes = new ArrayList<>();
-    if (built == Kernel.STEP) {
+    if (kernel == Kernel.STEP) {
       stateShapes.add(Shape.of(2L * config.layers() * h, padded)); // per layer c then h
     } else {
       for (int l = 0; l < config.layers(); l++) {
@@ -352,7 +341,7 @@ public final class CoordinatewiseLstm implements LearnedRule {
     // The STEP kernel's inputs: every weight in one vector, and {layers, threads, vectors}.
     Operand<TFloat32> flatWeights = null;
     Operand<TFloat32> dims = null;
-    if (built == Kernel.STEP) {
+    if (kernel == Kernel.STEP) {
       List<Operand<TFloat32>> parts = new ArrayList<>();
       var flat = fused.constant(new long[] {-1});
       for (Operand<TFloat32> k : kernels) {
@@ -382,7 +371,7 @@ public final class CoordinatewiseLstm implements LearnedRule {
         Ops output = tf.withSubScope("output");
         Operand<TFloat32> flat; // the update of the padded coordinates, [padded n]
         List<Operand<TFloat32>> next = new ArrayList<>();
-        if (built == Kernel.STEP) {
+        if (kernel == Kernel.STEP) {
           List<Operand<TFloat32>> out = FusedLstm.step(tf.withSubScope("lstm_step"), x,
               state.get(0), stepWeights, stepDims);
           flat = out.get(0);
@@ -397,7 +386,7 @@ public final class CoordinatewiseLstm implements LearnedRule {
                 MatMul.transposeA(true));
             Operand<TFloat32> cNext;
             Operand<TFloat32> hNext;
-            if (built == Kernel.FUSED) {
+            if (kernel == Kernel.FUSED) {
               List<Operand<TFloat32>> cell = FusedLstm.cell(layer, z, c);
               cNext = layer.withName("c").identity(cell.get(0));
               hNext = layer.withName("h").identity(cell.get(1));

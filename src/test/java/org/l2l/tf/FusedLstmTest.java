@@ -245,8 +245,7 @@ class FusedLstmTest {
   void stepKernelMatchesStockAndDoesNotDependOnThreads() {
     var data = org.l2l.problem.MnistProblemTest.tinyData(200, 64, 5);
     Problem p = new MnistProblem(64, 1, MnistProblem.Activation.SIGMOID, 8, 64, () -> data);
-    assertEquals(4810, p.numCoordinates());
-    assertTrue(p.numCoordinates() >= CoordinatewiseLstm.STEP_MIN_COORDINATES);
+    assertEquals(4810, p.numCoordinates()); // above the op's 4,096 columns for threads
     Instance inst = p.sample(new SplittableRandom(4));
     Run stock = run(p, CoordinatewiseLstm.Kernel.STOCK, inst);
     Run one = run(p, CoordinatewiseLstm.Kernel.STEP, inst, 1, false);
@@ -276,7 +275,6 @@ class FusedLstmTest {
   void stepKernelInputGradientMatchesStock() {
     var data = org.l2l.problem.MnistProblemTest.tinyData(200, 64, 5);
     Problem p = new MnistProblem(64, 1, MnistProblem.Activation.SIGMOID, 8, 64, () -> data);
-    assertTrue(p.numCoordinates() >= CoordinatewiseLstm.STEP_MIN_COORDINATES);
     Instance inst = p.sample(new SplittableRandom(4));
     Run stock = run(p, CoordinatewiseLstm.Kernel.STOCK, inst, 0, true);
     Run step = run(p, CoordinatewiseLstm.Kernel.STEP, inst, 0, true);
@@ -529,16 +527,28 @@ class FusedLstmTest {
     assertTrue(rel < 1e-4, "relative meta-gradient difference " + rel);
   }
 
-  /** Below STEP_MIN_COORDINATES the step kernel builds the fused cells: the same bits. */
+  /**
+   * Small problems run the step op too (one 10-dim quadratic: 32 padded columns, one block on
+   * the caller's thread; the batch of 128: 1,280 columns, several chunks): losses and
+   * meta-gradient as on stock ops, and not the fused cells' bits (so the step op ran).
+   */
   @Test
-  void smallProblemsOnTheStepKernelRunTheFusedCells() {
-    Problem p = new QuadraticProblem(1, 10, QuadraticProblem.Distribution.GAUSSIAN, 0.01);
-    Instance inst = p.sample(new SplittableRandom(8));
-    Run fused = run(p, CoordinatewiseLstm.Kernel.FUSED, inst);
-    Run step = run(p, CoordinatewiseLstm.Kernel.STEP, inst);
-    assertArrayEquals(fused.losses(), step.losses());
-    for (int k = 0; k < fused.metaGradient().size(); k++) {
-      assertArrayEquals(fused.metaGradient().get(k), step.metaGradient().get(k));
+  void smallProblemsOnTheStepKernelMatchStock() {
+    for (Problem p : List.of(
+        new QuadraticProblem(1, 10, QuadraticProblem.Distribution.GAUSSIAN, 0.01),
+        new QuadraticProblem(128, 10, QuadraticProblem.Distribution.UNIFORM, 0.01))) {
+      Instance inst = p.sample(new SplittableRandom(8));
+      Run stock = run(p, CoordinatewiseLstm.Kernel.STOCK, inst);
+      Run fused = run(p, CoordinatewiseLstm.Kernel.FUSED, inst);
+      Run step = run(p, CoordinatewiseLstm.Kernel.STEP, inst);
+      for (int t = 0; t < stock.losses().length; t++) {
+        assertEquals(stock.losses()[t], step.losses()[t], 1e-5 * stock.losses()[t],
+            p.numCoordinates() + " coordinates, loss at step " + t);
+      }
+      double rel = relativeDifference(stock.metaGradient(), step.metaGradient());
+      assertTrue(rel < 1e-4, p.numCoordinates() + " coordinates: relative difference " + rel);
+      assertTrue(relativeDifference(fused.metaGradient(), step.metaGradient()) > 0,
+          "the step op, not the fused cells");
     }
   }
 

@@ -338,8 +338,9 @@ static void compute_backward(void *kernel, TF_OpKernelContext *ctx) {
  * gradient; the partials are added in task order. */
 #define GROUPS 8
 /* Below this many columns an op runs on its caller's thread alone, in one gradient task: waking
- * other threads would cost more than the work. */
-#define PARALLEL_MIN 4096
+ * other threads would cost more than the work (at 1,280 columns, the batch of 128 quadratics,
+ * two threads already gain: 10.8-11.2 ms a meta-step against 12.1-12.3). */
+#define PARALLEL_MIN 1024
 
 /* The products (gates, kernel gradient, input gradient) are built twice from
  * l2l_step_products.h: with 16-float vectors for AVX-512 machines and with 8-float vectors (for

@@ -300,7 +300,7 @@ public final class Unroll implements AutoCloseable {
     }
     boolean jit = bindings.stream().anyMatch(b -> b.rule() instanceof CoordinatewiseLstm lstm
         && lstm.kernel().jit());
-    session = new Session(graph, sessionConfig(options.threads(), jit));
+    session = new Session(graph, sessionConfig(options.threads(), jit, problem.parallelBranches()));
   }
 
   /** A meta-step built from meta-gradients: their global norm and the op applying them. */
@@ -405,11 +405,20 @@ public final class Unroll implements AutoCloseable {
     return params;
   }
 
-  /** The session's options: threads, and XLA's JIT where a rule asks for it. */
-  private static ConfigProto sessionConfig(int threads, boolean jit) {
+  /**
+   * The session's options: threads (intra-op {@code threads}; inter-op as many where the problem
+   * has parallel branches, else 1: see {@link Problem#parallelBranches}), and XLA's JIT where a
+   * rule asks for it.
+   */
+  private static ConfigProto sessionConfig(int threads, boolean jit, boolean parallelBranches) {
     ConfigProto.Builder config = ConfigProto.newBuilder();
     if (threads > 0) {
-      config.setIntraOpParallelismThreads(threads).setInterOpParallelismThreads(threads);
+      config.setIntraOpParallelismThreads(threads);
+    }
+    if (!parallelBranches) {
+      config.setInterOpParallelismThreads(1);
+    } else if (threads > 0) {
+      config.setInterOpParallelismThreads(threads);
     }
     if (jit) {
       Xla.enable();

@@ -26,4 +26,15 @@ public interface Problem {
 
   /** Adds the problem's placeholders to the graph; the result builds losses and feeds data. */
   ProblemGraph build(Ops tf, int unrollLength);
+
+  /**
+   * Whether the problem's graph has independent branches worth running side by side on
+   * TensorFlow's inter-op threads (a convolution's input and filter gradients). Without them the
+   * unroll is a chain of dependent ops, and handing ops from one thread to another costs more than
+   * it gains: the session then runs ops on one inter-op thread (the ops' own intra-op threads and
+   * the LSTM kernels' threads still work in parallel).
+   */
+  default boolean parallelBranches() {
+    return false;
+  }
 }

@@ -245,7 +245,7 @@ class FusedLstmTest {
   void stepKernelMatchesStockAndDoesNotDependOnThreads() {
     var data = org.l2l.problem.MnistProblemTest.tinyData(200, 64, 5);
     Problem p = new MnistProblem(64, 1, MnistProblem.Activation.SIGMOID, 8, 64, () -> data);
-    assertEquals(4810, p.numCoordinates()); // above the op's 4,096 columns for threads
+    assertEquals(4810, p.numCoordinates()); // above the op's 1,024 columns for threads
     Instance inst = p.sample(new SplittableRandom(4));
     Run stock = run(p, CoordinatewiseLstm.Kernel.STOCK, inst);
     Run one = run(p, CoordinatewiseLstm.Kernel.STEP, inst, 1, false);
@@ -425,7 +425,7 @@ class FusedLstmTest {
   /**
    * The step op and its gradient against {@link StepReference}, on 2 layers of 5 units, 2
    * inputs and 4,160 columns (17 chunks of work in 8 gradient tasks, the last chunk one short
-   * block; from 4,096 columns the op uses its threads), with the widest vectors this CPU has and
+   * block; from 1,024 columns the op uses its threads), with the widest vectors this CPU has and
    * with 8-float vectors, on 1 and 2 threads; and on 352 columns (one thread, one task).
    */
   @Test

@@ -58,8 +58,13 @@ final class BenchCommand implements Callable<Integer> {
   static final int RUNS_DEFAULT = 20;
   /** Timed repetitions without --runs of the slow units: graph builds, epochs. */
   static final int RUNS_DEFAULT_SLOW = 5;
-  /** Untimed meta-steps or unrolls before the timed ones. */
+  /** Untimed meta-steps or unrolls before the timed ones: at least this many... */
   static final int WARMUP_STEPS = 5;
+  /**
+   * ...and at least this long, so that the JVM has compiled the run loop: on one quadratic (about
+   * 1 ms a meta-step) 5 warm-up steps left the timed ones 2-3 times slower than later ones.
+   */
+  static final long WARMUP_NANOS = 2_000_000_000L;
   /** Unrolls of the paper. */
   static final int UNROLL = TrainConfig.UNROLL_LENGTH_DEFAULT;
   /** Steps per instance (an epoch), as meta-training's default. */
@@ -73,7 +78,8 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--runs", paramLabel = "N",
       description = "Timed repetitions per measurement: meta-steps, optimizee unrolls, graph "
           + "builds or epochs (default: " + RUNS_DEFAULT + "; graph builds and epochs "
-          + RUNS_DEFAULT_SLOW + "). Warm-up runs come first and are not timed.")
+          + RUNS_DEFAULT_SLOW + "). Warm-up runs come first and are not timed (meta-steps "
+          + "and unrolls: at least 5 and at least 2 s of them).")
   Integer runs;
 
   @Option(names = "--only", paramLabel = "NAME", split = ",",
@@ -325,20 +331,23 @@ final class BenchCommand implements Callable<Integer> {
     int perInstance = NUM_STEPS / UNROLL;
     double[] ms = new double[runs];
     Instance instance = null;
-    for (int i = -WARMUP_STEPS; i < runs; i++) {
-      int k = Math.floorMod(i + WARMUP_STEPS, perInstance);
+    long warmUntil = System.nanoTime() + WARMUP_NANOS;
+    int timed = 0;
+    for (int n = 0; timed < runs; n++) {
+      int k = n % perInstance;
       if (k == 0) {
-        instance = p.sample(Seeds.random(SEED, stream, (i + WARMUP_STEPS) / perInstance));
+        instance = p.sample(Seeds.random(SEED, stream, n / perInstance));
         u.reset(instance);
       }
       long s = System.nanoTime();
+      boolean warmUp = n < WARMUP_STEPS || s < warmUntil; // once false, false from then on
       if (train) {
         u.train(instance, k);
       } else {
         u.run(instance, k);
       }
-      if (i >= 0) {
-        ms[i] = (System.nanoTime() - s) / 1e6 / divisor;
+      if (!warmUp) {
+        ms[timed++] = (System.nanoTime() - s) / 1e6 / divisor;
       }
     }
     return ms;

@@ -1,9 +1,6 @@
 package org.l2l.cli;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -71,7 +68,7 @@ final class ClusterCommand implements Callable<Integer> {
     Folders.checkWritable(dir, "--log-dir");
     Folders.prepare(dir, "--log-dir");
     List<String> workers = new ArrayList<>();
-    for (int port : freePorts(local)) {
+    for (int port : ClusterSpec.freePorts(local)) {
       workers.add("localhost:" + port);
     }
     Path clusterFile = dir.resolve("cluster.json");
@@ -222,25 +219,6 @@ final class ClusterCommand implements Callable<Integer> {
       // the log cannot be read: the workers go on, their logs stay
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /** {@code n} distinct ports free on this machine now (bound and released). */
-  static List<Integer> freePorts(int n) throws IOException {
-    List<ServerSocket> held = new ArrayList<>();
-    try {
-      List<Integer> ports = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket();
-        held.add(s);
-        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        ports.add(s.getLocalPort());
-      }
-      return ports;
-    } finally {
-      for (ServerSocket s : held) {
-        s.close();
-      }
     }
   }
 }

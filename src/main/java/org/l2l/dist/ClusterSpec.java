@@ -5,6 +5,9 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -176,5 +179,27 @@ public record ClusterSpec(List<String> workers, Path source) {
         .setJobName(JOB).setTaskIndex(task).setProtocol("grpc").setPort(port(task))
         .setDefaultSessionConfig(sessionConfig(task))
         .build();
+  }
+
+  /**
+   * {@code n} distinct loopback ports free on this machine now (bound and released), for workers
+   * started here ({@code cluster --local}).
+   */
+  public static List<Integer> freePorts(int n) throws IOException {
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      List<Integer> ports = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket();
+        held.add(s);
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        ports.add(s.getLocalPort());
+      }
+      return ports;
+    } finally {
+      for (ServerSocket s : held) {
+        s.close();
+      }
+    }
   }
 }

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.l2l.dist.ChildJvm;
 import org.l2l.dist.ClusterSpec;
 
 /**
@@ -72,7 +71,7 @@ class ClusterInputTest {
 
   @Test
   void badTasksAreOneLine() throws IOException {
-    List<Integer> ports = ChildJvm.freePorts(2);
+    List<Integer> ports = ClusterSpec.freePorts(2);
     Path two = file("two.json", ClusterSpec.json(List.of("localhost:" + ports.get(0),
         "localhost:" + ports.get(1))));
     assertUsageError("--task 2: not a worker of " + two + " (it lists 2 workers: allowed 0 to "

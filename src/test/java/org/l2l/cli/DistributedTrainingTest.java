@@ -43,7 +43,7 @@ class DistributedTrainingTest {
 
   private Path cluster(int workers) throws IOException {
     List<String> hosts = new ArrayList<>();
-    for (int port : ChildJvm.freePorts(workers)) {
+    for (int port : ClusterSpec.freePorts(workers)) {
       hosts.add("localhost:" + port);
     }
     return Files.writeString(tmp.resolve("cluster-" + workers + ".json"),

@@ -1,9 +1,6 @@
 package org.l2l.dist;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,25 +42,6 @@ public final class ChildJvm implements AutoCloseable {
           + " minutes");
     }
     return p.exitValue();
-  }
-
-  /** {@code n} distinct loopback ports free now. */
-  public static List<Integer> freePorts(int n) throws IOException {
-    List<ServerSocket> held = new ArrayList<>();
-    try {
-      List<Integer> ports = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket();
-        held.add(s);
-        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        ports.add(s.getLocalPort());
-      }
-      return ports;
-    } finally {
-      for (ServerSocket s : held) {
-        s.close();
-      }
-    }
   }
 
   /** Kills every child still running, by process id. */

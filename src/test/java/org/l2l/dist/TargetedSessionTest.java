@@ -22,7 +22,7 @@ class TargetedSessionTest {
   @Test
   @Tag("child-jvm")
   void aSessionOnTheGrpcServerRunsGraphsAndCollectives() throws Exception {
-    int port = ChildJvm.freePorts(1).get(0);
+    int port = ClusterSpec.freePorts(1).get(0);
     Path cluster = Files.writeString(tmp.resolve("cluster.json"),
         ClusterSpec.json(List.of("localhost:" + port)));
     Path log = tmp.resolve("probe.log");

@@ -123,13 +123,8 @@ public final class MetaTrainer {
         norm += r.metaGradientNorm();
         finalLoss = r.finalLoss();
       }
-      double validation = Double.NaN;
-      boolean evaluate = epoch % settings.evalEvery() == 0 || epoch == settings.epochs();
-      if (evaluate) {
-        float[][] losses = Evaluator.run(unroll, settings.seed(), Seeds.Stream.VALIDATION,
-            settings.evalInstances(), settings.numSteps(), null);
-        validation = Evaluator.mean(losses, settings.numSteps());
-      }
+      boolean evaluate = evaluates(settings, epoch);
+      double validation = evaluate ? validation(unroll, settings) : Double.NaN;
       EpochStats stats = new EpochStats(epoch, metaLoss / unrolls, finalLoss, norm / unrolls,
           validation, skips.inEpoch);
       if (evaluate && validation < best) {
@@ -224,12 +219,10 @@ public final class MetaTrainer {
         finalLoss = mean[size + 1];
       }
       double validation = Double.NaN;
-      boolean evaluate = epoch % settings.evalEvery() == 0 || epoch == settings.epochs();
+      boolean evaluate = evaluates(settings, epoch);
       if (evaluate && parallel.chief()) {
         exchange.context("in epoch " + epoch + ", evaluation");
-        float[][] losses = Evaluator.run(unroll, settings.seed(), Seeds.Stream.VALIDATION,
-            settings.evalInstances(), settings.numSteps(), null);
-        validation = Evaluator.mean(losses, settings.numSteps());
+        validation = validation(unroll, settings);
       }
       EpochStats stats = new EpochStats(epoch, metaLoss / unrolls, finalLoss, norm / unrolls,
           validation, skips.inEpoch);
@@ -245,6 +238,18 @@ public final class MetaTrainer {
       }
     }
     return settings.epochs();
+  }
+
+  /** Whether {@code epoch} ends with an evaluation: every evalEvery epochs, and the last. */
+  private static boolean evaluates(Settings settings, int epoch) {
+    return epoch % settings.evalEvery() == 0 || epoch == settings.epochs();
+  }
+
+  /** Mean loss at the last step over the held-out (validation) instances. */
+  private static double validation(Unroll unroll, Settings settings) {
+    float[][] losses = Evaluator.run(unroll, settings.seed(), Seeds.Stream.VALIDATION,
+        settings.evalInstances(), settings.numSteps(), null);
+    return Evaluator.mean(losses, settings.numSteps());
   }
 
   /** Builds the unroll for meta-training the rules of {@code bindings} on {@code problem}. */

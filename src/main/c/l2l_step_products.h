@@ -118,6 +118,19 @@ static inline __attribute__((always_inline)) void SUFFIX(kernel_tile)(
   }
 }
 
+/* Kernel rows k..k+R-1 over all M columns: tiles of KV vectors, then single vectors. */
+static inline __attribute__((always_inline)) void SUFFIX(kernel_rows)(
+    float *restrict dK, int M, const float *const *rows, int k, const float *restrict dzT, int Mp,
+    int B, const int R) {
+  int nv = Mp / VW, v0 = 0;
+  for (; v0 + KV <= nv; v0 += KV) {
+    SUFFIX(kernel_tile)(dK, M, rows, k, dzT, Mp, B, v0, R, KV);
+  }
+  for (; v0 < nv; v0++) {
+    SUFFIX(kernel_tile)(dK, M, rows, k, dzT, Mp, B, v0, R, 1);
+  }
+}
+
 /* dK[k][r] += sum_j rows[k][j] dz[r][j] for k <= kk (row kk is the bias: rows[kk] are ones),
  * r < M, j < B; dK is [(kk + 1), M] row by row, like the kernel. dzT: scratch for B rows of M
  * rounded up to whole vectors. Each weight's sum over the block is one register lane, added to
@@ -125,28 +138,14 @@ static inline __attribute__((always_inline)) void SUFFIX(kernel_tile)(
 TARGET static void SUFFIX(kernel_grad)(float *restrict dK, const float *const *rows, int kk,
                                        const float *restrict dz, int M, int B,
                                        float *restrict dzT) {
-  int Mp = (M + VW - 1) / VW * VW, nv = Mp / VW;
+  int Mp = (M + VW - 1) / VW * VW;
   SUFFIX(transpose)(dzT, Mp, dz, M, B);
-  for (int k = 0; k <= kk; k += KR) {
-    int R = kk + 1 - k < KR ? kk + 1 - k : KR;
-    int v0 = 0;
-    if (R == KR) {
-      for (; v0 + KV <= nv; v0 += KV) {
-        SUFFIX(kernel_tile)(dK, M, rows, k, dzT, Mp, B, v0, KR, KV);
-      }
-      for (; v0 < nv; v0++) {
-        SUFFIX(kernel_tile)(dK, M, rows, k, dzT, Mp, B, v0, KR, 1);
-      }
-    } else {
-      for (int q = 0; q < R; q++) {
-        for (v0 = 0; v0 + KV <= nv; v0 += KV) {
-          SUFFIX(kernel_tile)(dK, M, rows, k + q, dzT, Mp, B, v0, 1, KV);
-        }
-        for (; v0 < nv; v0++) {
-          SUFFIX(kernel_tile)(dK, M, rows, k + q, dzT, Mp, B, v0, 1, 1);
-        }
-      }
-    }
+  int k = 0;
+  for (; k + KR <= kk + 1; k += KR) {
+    SUFFIX(kernel_rows)(dK, M, rows, k, dzT, Mp, B, KR);
+  }
+  for (; k <= kk; k++) {
+    SUFFIX(kernel_rows)(dK, M, rows, k, dzT, Mp, B, 1);
   }
 }
 

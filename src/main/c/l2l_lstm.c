@@ -63,6 +63,9 @@ static struct {
                                         TF_Status *);
   void (*ShapeInferenceContextSetOutput)(TF_ShapeInferenceContext *, int, TF_ShapeHandle *,
                                          TF_Status *);
+  int (*ShapeInferenceContextRankKnown)(TF_ShapeInferenceContext *, TF_ShapeHandle *);
+  void (*ShapeInferenceContextSubshape)(TF_ShapeInferenceContext *, TF_ShapeHandle *, int64_t,
+                                        int64_t, TF_ShapeHandle *, TF_Status *);
   TF_KernelBuilder *(*NewKernelBuilder)(const char *, const char *,
                                         void *(*)(TF_OpKernelConstruction *),
                                         void (*)(void *, TF_OpKernelContext *),
@@ -943,8 +946,26 @@ static void shape_backward(TF_ShapeInferenceContext *ctx, TF_Status *s) {
   same_shape(ctx, s, 1, 1);
 }
 
-/* state_next has the shape of state (y's length, the state's columns, is left to run time). */
-static void shape_step(TF_ShapeInferenceContext *ctx, TF_Status *s) { same_shape(ctx, s, 1, 1); }
+/* y is [P], P the state's columns; state_next has the shape of state. A known y lets the
+ * shapes of the update and of everything after it be known when the graph is built (the
+ * gradients of Add and Slice are then simpler, and Grappler can fold more). */
+static void shape_step(TF_ShapeInferenceContext *ctx, TF_Status *s) {
+  same_shape(ctx, s, 1, 1);
+  if (tf.GetCode(s) != TF_OK) {
+    return;
+  }
+  TF_ShapeHandle *state = tf.NewShapeHandle();
+  TF_ShapeHandle *y = tf.NewShapeHandle();
+  tf.ShapeInferenceContextGetInput(ctx, 1, state, s);
+  if (tf.GetCode(s) == TF_OK && tf.ShapeInferenceContextRankKnown(ctx, state)) {
+    tf.ShapeInferenceContextSubshape(ctx, state, 1, 2, y, s);
+    if (tf.GetCode(s) == TF_OK) {
+      tf.ShapeInferenceContextSetOutput(ctx, 0, y, s);
+    }
+  }
+  tf.DeleteShapeHandle(y);
+  tf.DeleteShapeHandle(state);
+}
 
 /* dx, dstate and dweights have the shapes of x, state and weights. */
 static void shape_step_grad(TF_ShapeInferenceContext *ctx, TF_Status *s) {
@@ -985,6 +1006,8 @@ static int lookup(void) {
   LOOKUP(DeleteShapeHandle, "TF_DeleteShapeHandle");
   LOOKUP(ShapeInferenceContextGetInput, "TF_ShapeInferenceContextGetInput");
   LOOKUP(ShapeInferenceContextSetOutput, "TF_ShapeInferenceContextSetOutput");
+  LOOKUP(ShapeInferenceContextRankKnown, "TF_ShapeInferenceContextRankKnown");
+  LOOKUP(ShapeInferenceContextSubshape, "TF_ShapeInferenceContextSubshape");
   LOOKUP(NewKernelBuilder, "TF_NewKernelBuilder");
   LOOKUP(RegisterKernelBuilder, "TF_RegisterKernelBuilder");
   LOOKUP(GetInput, "TF_GetInput");

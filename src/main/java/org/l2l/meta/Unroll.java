@@ -243,8 +243,7 @@ public final class Unroll implements AutoCloseable {
         if (u.preprocessed() != null) {
           stepInputs.get(b).add(u.preprocessed());
         }
-        nextTheta.add(update.withName("theta" + suffix(b))
-            .math.add(thetaT.get(b), u.update()));
+        nextTheta.add(plus(update.withName("theta" + suffix(b)), thetaT.get(b), u.update()));
         stateT.set(b, u.state());
       }
       thetaT = nextTheta;
@@ -301,6 +300,20 @@ public final class Unroll implements AutoCloseable {
     boolean jit = bindings.stream().anyMatch(b -> b.rule() instanceof CoordinatewiseLstm lstm
         && lstm.kernel().jit());
     session = new Session(graph, sessionConfig(options.threads(), jit, problem.parallelBranches()));
+  }
+
+  /**
+   * a + b: AddN where both shapes are known and equal (its gradient passes the incoming one on,
+   * where Add's reduces it over broadcast axes: seven ops a step in each gradient, which a small
+   * problem's meta-step notices), else Add. The same sum, bit for bit.
+   */
+  static Operand<TFloat32> plus(Ops tf, Operand<TFloat32> a, Operand<TFloat32> b) {
+    Shape sa = a.shape();
+    Shape sb = b.shape();
+    if (!sa.isUnknown() && !sa.hasUnknownDimension() && sa.equals(sb)) {
+      return tf.math.addN(List.of(a, b));
+    }
+    return tf.math.add(a, b);
   }
 
   /** A meta-step built from meta-gradients: their global norm and the op applying them. */

@@ -408,9 +408,11 @@ public final class CoordinatewiseLstm implements LearnedRule {
               output.concat(List.of(x, ones), output.constant(0)), MatMul.transposeA(true));
           flat = output.reshape(y, output.constant(new long[] {padded}));
         }
+        // StridedSlice, not Slice: its gradient is one StridedSliceGrad (with a Shape), where
+        // Slice's builds the padding at run time in nine ops, per step.
         Operand<TFloat32> update = padded == n ? output.withName("update").identity(flat)
-            : output.withName("update").slice(flat, output.constant(new int[] {0}),
-                output.constant(new int[] {(int) n}));
+            : output.withName("update").stridedSlice(flat, output.constant(new int[] {0}),
+                output.constant(new int[] {(int) n}), output.constant(new int[] {1}));
         return new Step(update, next, preprocessed);
       }
 

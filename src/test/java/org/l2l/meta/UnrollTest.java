@@ -2,6 +2,7 @@ package org.l2l.meta;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,12 @@ import org.l2l.problem.QuadraticProblem;
 import org.l2l.rule.CoordinatewiseLstm;
 import org.l2l.rule.Preprocessing;
 import org.l2l.rule.Sgd;
+import org.l2l.tf.Tensors;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Session;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
 
 /** The unroll: losses, gradients, truncation and determinism. */
 class UnrollTest {
@@ -29,11 +36,18 @@ class UnrollTest {
         new CoordinatewiseLstm.Config(2, 8, 1.0, 0.1, Preprocessing.NONE, 10));
   }
 
+  /** The batch of two (batched products) and one function (a plain product): the same sums. */
   @Test
   void sgdUnrollMatchesPlainJavaGradientDescent() {
+    sgdUnrollMatchesPlainJavaGradientDescent(QUADRATIC, B);
+    sgdUnrollMatchesPlainJavaGradientDescent(
+        new QuadraticProblem(1, D, QuadraticProblem.Distribution.GAUSSIAN, 0.01), 1);
+  }
+
+  private static void sgdUnrollMatchesPlainJavaGradientDescent(Problem problem, int B) {
     double lr = 0.05;
-    Instance inst = QUADRATIC.sample(new SplittableRandom(3));
-    try (Unroll u = new Unroll(QUADRATIC, new Sgd(lr), Unroll.Options.evaluation(10, 1))) {
+    Instance inst = problem.sample(new SplittableRandom(3));
+    try (Unroll u = new Unroll(problem, new Sgd(lr), Unroll.Options.evaluation(10, 1))) {
       u.reset(inst);
       float[] losses = u.run(inst, 0).losses();
       // Reference: theta -= lr * (2 / B) W^T (W theta - y), per function of the batch.
@@ -67,6 +81,45 @@ class UnrollTest {
       for (int i = 0; i < theta.length; i++) {
         assertEquals(theta[i], actual[i], 1e-5 * Math.max(1, Math.abs(theta[i])));
       }
+    }
+  }
+
+  /** a + b: AddN (no broadcasting in its gradient) where the shapes are known and equal. */
+  @Test
+  void plusIsAddNWhereShapesAreKnownAndEqual() {
+    float[] a = {1e8f, 0.1f, -3f, 1.5e-7f};
+    float[] b = {1f, 0.2f, 3f, 2.5e-7f};
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Operand<TFloat32> same = Unroll.plus(tf, tf.constant(a), tf.constant(b));
+      Operand<TFloat32> broadcast = Unroll.plus(tf, tf.constant(a), tf.constant(2f));
+      assertEquals("AddN", same.op().type());
+      assertNotEquals("AddN", broadcast.op().type());
+      try (var r = s.runner().fetch(same).fetch(broadcast).run()) {
+        float[] sum = Tensors.toArray(r.get(0));
+        float[] plusTwo = Tensors.toArray(r.get(1));
+        for (int i = 0; i < a.length; i++) {
+          assertEquals(Float.floatToIntBits(a[i] + b[i]), Float.floatToIntBits(sum[i]));
+          assertEquals(Float.floatToIntBits(a[i] + 2f), Float.floatToIntBits(plusTwo[i]));
+        }
+      }
+    }
+  }
+
+  /** Every step's update theta + delta is an AddN (see {@link Unroll#plus}). */
+  @Test
+  void updatesAreAddN() {
+    try (Unroll u = new Unroll(QUADRATIC, smallLstm(),
+        new Unroll.Options(5, false, false, 0.01, 0, 1, 1))) {
+      int updates = 0;
+      for (var it = u.graph().operations(); it.hasNext(); ) {
+        var op = it.next();
+        if (op.name().matches("step_\\d+/update/theta")) {
+          assertEquals("AddN", op.type(), op.name());
+          updates++;
+        }
+      }
+      assertEquals(5, updates);
     }
   }
 

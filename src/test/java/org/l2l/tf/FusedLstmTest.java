@@ -458,6 +458,9 @@ class FusedLstmTest {
             org.tensorflow.ndarray.buffer.DataBuffers.of(state, true, false));
         var ws = tf.constant(w);
         List<Operand<TFloat32>> out = FusedLstm.step(tf, xs, ss, ws, tf.constant(dims));
+        // Shapes known when the graph is built: y is [columns], the next state the state's.
+        assertEquals(org.tensorflow.ndarray.Shape.of(cols), out.get(0).shape());
+        assertEquals(org.tensorflow.ndarray.Shape.of(2L * layers * h, cols), out.get(1).shape());
         // A loss whose gradients with respect to y and the next state are dy and dstateNext.
         Operand<TFloat32> loss = tf.math.add(
             tf.reduceSum(tf.math.mul(out.get(0), tf.constant(dy)), tf.constant(0)),

@@ -12,6 +12,7 @@ import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -121,6 +122,15 @@ public final class QuadraticProblem implements Problem {
         : (float) rng.nextDouble();
   }
 
+  /** A column [n, 1] of value. */
+  private static float[][] column(int n, float value) {
+    float[][] a = new float[n][1];
+    for (float[] row : a) {
+      row[0] = value;
+    }
+    return a;
+  }
+
   @Override
   public ProblemGraph build(Ops tf, int unrollLength) {
     Ops data = tf.withSubScope("data");
@@ -129,20 +139,41 @@ public final class QuadraticProblem implements Problem {
             Placeholder.shape(Shape.of(batchSize, dims, dims)));
     Placeholder<TFloat32> y =
         data.withName("y").placeholder(TFloat32.class, Placeholder.shape(Shape.of(batchSize, dims)));
+    // -y once per run: the residual W theta + (-y) is then an AddN, whose gradient passes the
+    // incoming one on (Sub's reduces it over broadcast axes); W theta - y to the bit.
+    Operand<TFloat32> minusY = data.withName("minus_y").math.neg(y);
+    // One function: W as a matrix, once per run, for a plain product (see loss).
+    Operand<TFloat32> w2 = batchSize == 1
+        ? data.withName("W_matrix").reshape(w, data.constant(new long[] {dims, dims})) : null;
     return new ProblemGraph() {
       @Override
       public Operand<TFloat32> loss(Ops tf, List<Operand<TFloat32>> params, int step) {
         Operand<TFloat32> theta = params.get(0);
-        // (W theta)_bi = sum_j W_bij theta_bj: one batched product [B, D, D] x [B, D, 1]
-        // (BatchMatMulV3; its gradients, also second order, are batched products). Mul + Sum
-        // computed the same with a Tile of W's size in the gradient: a third of the batch of
-        // 128's meta-step.
-        Operand<TFloat32> wTheta = tf.reshape(
-            tf.train.batchMatMul(w, tf.expandDims(theta, tf.constant(2)), TFloat32.class),
-            tf.constant(new long[] {batchSize, dims}));
-        Operand<TFloat32> residual = tf.math.sub(wTheta, y);
-        Operand<TFloat32> perFunction = tf.reduceSum(tf.math.square(residual), tf.constant(1));
-        return tf.withName("loss").math.mean(perFunction, tf.constant(0));
+        Operand<TFloat32> wTheta;
+        if (w2 != null) {
+          // One function: (W theta)^T = theta^T W^T, a plain MatMul [1, D] x [D, D]^T, whose
+          // gradient is one product where BatchMatMulV3's also handles broadcasting (eight ops).
+          wTheta = tf.linalg.matMul(tf.reshape(theta, tf.constant(new long[] {1, dims})), w2,
+              MatMul.transposeB(true));
+        } else {
+          // (W theta)_bi = sum_j W_bij theta_bj: one batched product [B, D, D] x [B, D, 1]
+          // (BatchMatMulV3; its gradients, also second order, are batched products). Mul + Sum
+          // computed the same with a Tile of W's size in the gradient: a third of the batch of
+          // 128's meta-step.
+          wTheta = tf.reshape(
+              tf.train.batchMatMul(w, tf.expandDims(theta, tf.constant(2)), TFloat32.class),
+              tf.constant(new long[] {batchSize, dims}));
+        }
+        Operand<TFloat32> residual = tf.math.addN(List.of(wTheta, minusY));
+        // The sum over the coordinates and the mean over the batch as products with constant
+        // vectors: their gradients are two products, where Sum's and Mean's rebuild the reduced
+        // shape at run time (about 25 ops a step in each gradient, the bulk of a small
+        // problem's meta-step).
+        Operand<TFloat32> perFunction = tf.linalg.matMul(tf.math.square(residual),
+            tf.constant(column(dims, 1f)));
+        Operand<TFloat32> mean = tf.linalg.matMul(tf.constant(column(batchSize, 1f / batchSize)),
+            perFunction, MatMul.transposeA(true));
+        return tf.withName("loss").reshape(mean, tf.constant(new long[0]));
       }
 
       @Override

@@ -314,7 +314,7 @@ static void compute_backward(void *kernel, TF_OpKernelContext *ctx) {
 /* ---- the whole LSTM step in one op ---- */
 
 /*
- * L2lLstmStep(x [F, P], state [2 L H, P], weights [W], dims [3])
+ * L2lLstmStep(x [F, P], state [2 L H, P], weights [W], dims [3 or 4])
  *   -> (y [P], state_next [2 L H, P], act [5 L H, P])
  *   One step of the L-layer coordinatewise LSTM and its linear output for P coordinates (columns).
  *   state holds, per layer l, c_l (rows 2lH..2lH+H-1) then h_l. weights holds, per layer, the
@@ -322,7 +322,9 @@ static void compute_backward(void *kernel, TF_OpKernelContext *ctx) {
  *   i, f, o, g), then the output weights [H + 1] (bias last). dims = {L, threads, vectors}
  *   (threads 0: the CPUs this process may run on; vectors 0: the widest this CPU has, 8: 8-float
  *   vectors, for tests). P is a multiple of 32. act keeps each layer's gates i, f, o, g and
- *   tanh(c_next) for the gradient.
+ *   tanh(c_next) for the gradient, block by block (see act_block). A fourth element of dims,
+ *   keep, is 0 when no gradient will be taken: act is then [5 L H, 0] (the gradient op refuses
+ *   it), as writing act is about a quarter of a large problem's forward op.
  * L2lLstmStepGrad(x, state, weights, dims, state_next, act, dy [P], dstate_next [2 L H, P])
  *   -> (dx [F, P], dstate [2 L H, P], dweights [W])
  *
@@ -605,8 +607,31 @@ typedef struct {
   const float *wout;
   int64_t wout_off;
   const products *mm;         /* the products' build for this CPU */
+  int keep;                   /* forward: write act (else the gates go to scratch) */
   int failed;                 /* scratch could not be allocated */
 } step_args;
+
+/* Layer l's rows of act for the block of B columns at j0: act is kept block by block (the
+ * block's 5 L H rows of B floats at act + 5 L H j0), so that a block's gates are one stream in
+ * memory for the forward op to write and the gradient to read. */
+static float *act_block(const step_args *a, int64_t j0, int B, int l) {
+  return a->act + j0 * 5 * a->L * a->H + (int64_t)(5 * l) * a->H * B;
+}
+
+/* Asks for rows r < n (ld apart) of the B columns at p to be brought into the cache, for writing
+ * if write: the next block's rows, while this block is computed. The state's rows are a stream
+ * each, more than the CPU's prefetchers follow. */
+static void prefetch_rows(const float *p, int64_t ld, int n, int B, int write) {
+  for (int r = 0; r < n; r++) {
+    for (int j = 0; j < B; j += 16) {
+      if (write) {
+        __builtin_prefetch(p + r * ld + j, 1, 3);
+      } else {
+        __builtin_prefetch(p + r * ld + j, 0, 3);
+      }
+    }
+  }
+}
 
 /* Rows of layer l's input matrix for the block at column j0: the layer's input (x or the layer
  * below's h, given by below/ldb), then h_prev from the state, then the ones of the bias. */
@@ -651,24 +676,34 @@ static void step_forward_chunk(void *p, int t) {
   int H = a->H, M = 4 * H;
   int64_t P = a->P;
   int maxrows = MAX_ROWS(a);
-  size_t zsize = (size_t)M * BLOCK;
-  float *z = scratch(0, zsize + (size_t)maxrows * 2);
+  size_t zsize = (size_t)M * BLOCK, asize = (size_t)(5 * H) * BLOCK;
+  float *z = scratch(0, zsize + asize + (size_t)maxrows * 2);
   if (z == NULL) {
     ((step_args *)p)->failed = 1;
     return;
   }
-  const float **rows = (const float **)(z + zsize);
+  float *gates = z + zsize; /* a layer's act for the block when act is not kept */
+  const float **rows = (const float **)(gates + asize);
   int64_t end = (int64_t)(t + 1) * CHUNK < P ? (int64_t)(t + 1) * CHUNK : P;
   for (int64_t j0 = (int64_t)t * CHUNK; j0 < end; j0 += BLOCK) {
     int B = (int)(end - j0 < BLOCK ? end - j0 : BLOCK);
+    if (j0 + B < end) {
+      int nb = (int)(end - j0 - B < BLOCK ? end - j0 - B : BLOCK);
+      prefetch_rows(a->state + j0 + B, P, 2 * a->L * H, nb, 0);
+    }
     for (int l = 0; l < a->L; l++) {
       const float *below = l == 0 ? a->x + j0
                                   : a->state_next + ((int64_t)(2 * l - 1) * H) * P + j0;
       layer_rows(a, l, j0, below, P, rows);
       a->mm->gates_forward(z, B, a->K[l], M, rows, a->in[l] + H);
       int64_t c0 = (int64_t)(2 * l) * H * P + j0;
-      cell_forward(z, a->state + c0, P, a->state_next + c0, P, a->state_next + c0 + H * P, P,
-                   a->act + (int64_t)(5 * l) * H * P + j0, P, H, B);
+      if (a->act != NULL) {
+        cell_forward(z, a->state + c0, P, a->state_next + c0, P, a->state_next + c0 + H * P, P,
+                     act_block(a, j0, B, l), B, H, B);
+      } else {
+        cell_forward(z, a->state + c0, P, a->state_next + c0, P, a->state_next + c0 + H * P, P,
+                     gates, B, H, B);
+      }
     }
     output_forward(a->y + j0, a->wout,
                    a->state_next + ((int64_t)(2 * a->L - 1) * H) * P + j0, P, H, B);
@@ -685,6 +720,15 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
   float *dwout = dw + a->wout_off;
   for (int64_t j0 = begin; j0 < end; j0 += BLOCK) {
     int B = (int)(end - j0 < BLOCK ? end - j0 : BLOCK);
+    if (j0 + B < end) {
+      int nb = (int)(end - j0 - B < BLOCK ? end - j0 - B : BLOCK);
+      prefetch_rows(a->state + j0 + B, P, 2 * L * H, nb, 0);
+      prefetch_rows(a->dstate_next + j0 + B, P, 2 * L * H, nb, 0);
+      prefetch_rows(a->dstate + j0 + B, P, 2 * L * H, nb, 1);
+      for (int l = 0; l < L; l++) {
+        prefetch_rows(a->state_next + (int64_t)(2 * l + 1) * H * P + j0 + B, P, H, nb, 0);
+      }
+    }
     /* output layer: its weights' gradient, and dL/dh of the top layer into dh */
     const float *dy = a->dy + j0;
     const float *htop = a->state_next + ((int64_t)(2 * L - 1) * H) * P + j0;
@@ -706,7 +750,7 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
     for (int l = L - 1; l >= 0; l--) {
       int64_t c0 = (int64_t)(2 * l) * H * P + j0;
       int I = a->in[l];
-      cell_backward(a->act + (int64_t)(5 * l) * H * P + j0, P, a->state + c0,
+      cell_backward(act_block(a, j0, B, l), B, a->state + c0,
                     a->dstate_next + c0, P, dh, dz, a->dstate + c0, H, B);
       const float *below = l == 0 ? a->x + j0
                                   : a->state_next + ((int64_t)(2 * l - 1) * H) * P + j0;
@@ -786,8 +830,8 @@ static int step_setup(TF_OpKernelContext *ctx, TF_Status *s, TF_Tensor **in, int
                       step_args *a, int *threads) {
   memset(a, 0, sizeof *a);
   if (tf.NumDims(in[0]) != 2 || tf.NumDims(in[1]) != 2 || tf.NumDims(in[2]) != 1
-      || tf.NumDims(in[3]) != 1 || tf.Dim(in[3], 0) != 3) {
-    fail(ctx, s, "L2lLstmStep: x and state must be matrices, weights a vector, dims [3]");
+      || tf.NumDims(in[3]) != 1 || (tf.Dim(in[3], 0) != 3 && tf.Dim(in[3], 0) != 4)) {
+    fail(ctx, s, "L2lLstmStep: x and state must be matrices, weights a vector, dims [3] or [4]");
     return -1;
   }
   const float *dims = tf.TensorData(in[3]);
@@ -806,6 +850,11 @@ static int step_setup(TF_OpKernelContext *ctx, TF_Status *s, TF_Tensor **in, int
   int64_t W = weight_count(L, H, F);
   if (tf.Dim(in[2], 0) != W) {
     fail(ctx, s, "L2lLstmStep: weights has the wrong length for these layers and sizes");
+    return -1;
+  }
+  if (grad && tf.NumDims(in[5]) == 2 && tf.Dim(in[5], 1) == 0 && P > 0) {
+    fail(ctx, s, "L2lLstmStepGrad: the forward op kept no gates for a gradient (its dims[3] "
+                 "was 0: built for evaluation)");
     return -1;
   }
   if (grad && (tf.NumDims(in[4]) != 2 || tf.Dim(in[4], 0) != S || tf.Dim(in[4], 1) != P
@@ -840,6 +889,7 @@ static int step_setup(TF_OpKernelContext *ctx, TF_Status *s, TF_Tensor **in, int
     a->dstate_next = tf.TensorData(in[7]);
   }
   a->mm = products_for((int)dims[2]);
+  a->keep = tf.Dim(in[3], 0) < 4 || dims[3] != 0.0f;
   *threads = (int)dims[1];
   return 0;
 }
@@ -854,7 +904,7 @@ static void compute_step(void *kernel, TF_OpKernelContext *ctx) {
   if (read_inputs(ctx, s, 4, in) == 0 && step_setup(ctx, s, in, 0, &a, &threads) == 0) {
     int64_t ydims[1] = {a.P};
     int64_t sdims[2] = {tf.Dim(in[1], 0), a.P};
-    int64_t adims[2] = {5 * (int64_t)a.L * a.H, a.P};
+    int64_t adims[2] = {5 * (int64_t)a.L * a.H, a.keep ? a.P : 0};
     out[0] = output(ctx, s, 0, ydims, 1);
     out[1] = output(ctx, s, 1, sdims, 2);
     out[2] = output(ctx, s, 2, adims, 2);
@@ -863,7 +913,7 @@ static void compute_step(void *kernel, TF_OpKernelContext *ctx) {
     } else {
       a.y = tf.TensorData(out[0]);
       a.state_next = tf.TensorData(out[1]);
-      a.act = tf.TensorData(out[2]);
+      a.act = a.keep ? tf.TensorData(out[2]) : NULL;
       parallel(step_forward_chunk, &a, step_chunks(a.P), step_threads(a.P, threads));
       if (a.failed) {
         tf.SetStatus(s, TF_INTERNAL, "L2lLstmStep: out of memory");

@@ -156,6 +156,9 @@ public final class Unroll implements AutoCloseable {
       throw new IllegalArgumentException("no rule");
     }
     this.problem = problem;
+    if (options.metaLearningRate() <= 0) {
+      bindings = withoutGradients(bindings);
+    }
     this.bindings = List.copyOf(bindings);
     this.options = options;
     if (options.secondDerivatives()) {
@@ -300,6 +303,19 @@ public final class Unroll implements AutoCloseable {
     boolean jit = bindings.stream().anyMatch(b -> b.rule() instanceof CoordinatewiseLstm lstm
         && lstm.kernel().jit());
     session = new Session(graph, sessionConfig(options.threads(), jit, problem.parallelBranches()));
+  }
+
+  /**
+   * The bindings of a graph that takes no meta-gradient: learned rules that can skip what only a
+   * gradient needs do (see {@link CoordinatewiseLstm#withoutGradient}).
+   */
+  private static List<RuleMap.Binding> withoutGradients(List<RuleMap.Binding> bindings) {
+    List<RuleMap.Binding> out = new ArrayList<>();
+    for (RuleMap.Binding b : bindings) {
+      out.add(b.rule() instanceof CoordinatewiseLstm lstm
+          ? new RuleMap.Binding(b.label(), lstm.withoutGradient(), b.groups(), b.params()) : b);
+    }
+    return List.copyOf(out);
   }
 
   /**

@@ -152,6 +152,8 @@ public final class CoordinatewiseLstm implements LearnedRule {
   private final Kernel kernel;
   private final String scope;
   private final int threads;
+  /** Whether the STEP kernel keeps its gates for a gradient (see {@link #withoutGradient}). */
+  private final boolean keepGates;
 
   /** An LSTM optimizer of the given shape, built with stock ops, in scope {@code lstm}. */
   public CoordinatewiseLstm(Config config) {
@@ -180,6 +182,11 @@ public final class CoordinatewiseLstm implements LearnedRule {
    * @throws IllegalStateException if {@code kernel} is FUSED or STEP and the kernels cannot load
    */
   public CoordinatewiseLstm(Config config, Kernel kernel, String scope, int threads) {
+    this(config, kernel, scope, threads, true);
+  }
+
+  private CoordinatewiseLstm(Config config, Kernel kernel, String scope, int threads,
+      boolean keepGates) {
     if ((kernel == Kernel.FUSED || kernel == Kernel.STEP) && !FusedLstm.available()) {
       throw new IllegalStateException(FusedLstm.unavailableReason());
     }
@@ -193,6 +200,7 @@ public final class CoordinatewiseLstm implements LearnedRule {
     this.kernel = kernel;
     this.scope = scope;
     this.threads = threads;
+    this.keepGates = keepGates;
   }
 
   @Override
@@ -207,12 +215,21 @@ public final class CoordinatewiseLstm implements LearnedRule {
 
   @Override
   public CoordinatewiseLstm withScope(String newScope) {
-    return new CoordinatewiseLstm(config, kernel, newScope, threads);
+    return new CoordinatewiseLstm(config, kernel, newScope, threads, keepGates);
   }
 
   /** The same optimizer with its STEP kernel on {@code n} threads (0: every processor). */
   public CoordinatewiseLstm withThreads(int n) {
-    return new CoordinatewiseLstm(config, kernel, scope, n);
+    return new CoordinatewiseLstm(config, kernel, scope, n, keepGates);
+  }
+
+  /**
+   * The same optimizer for graphs that never take its gradient (evaluation): the STEP kernel then
+   * keeps no gates for one (a quarter of a large problem's forward step is writing them; its
+   * gradient op fails with a message that says so). The other kernels are unchanged.
+   */
+  public CoordinatewiseLstm withoutGradient() {
+    return new CoordinatewiseLstm(config, kernel, scope, threads, false);
   }
 
   @Override
@@ -338,7 +355,8 @@ public final class CoordinatewiseLstm implements LearnedRule {
       }
     }
     List<Shape> finalStateShapes = List.copyOf(stateShapes);
-    // The STEP kernel's inputs: every weight in one vector, and {layers, threads, vectors}.
+    // The STEP kernel's inputs: every weight in one vector, and {layers, threads, vectors, keep
+    // gates}.
     Operand<TFloat32> flatWeights = null;
     Operand<TFloat32> dims = null;
     if (kernel == Kernel.STEP) {
@@ -349,7 +367,8 @@ public final class CoordinatewiseLstm implements LearnedRule {
       }
       parts.add(fused.reshape(outKernel, flat));
       flatWeights = fused.withName("weights").concat(parts, fused.constant(0));
-      dims = fused.withName("dims").constant(new float[] {config.layers(), threads, 0});
+      dims = fused.withName("dims").constant(
+          new float[] {config.layers(), threads, 0, keepGates ? 1 : 0});
     }
     Operand<TFloat32> stepWeights = flatWeights;
     Operand<TFloat32> stepDims = dims;

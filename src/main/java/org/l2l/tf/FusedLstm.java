@@ -112,11 +112,12 @@ public final class FusedLstm {
    * [F, P] (the preprocessed gradients; P a multiple of 32), {@code state} [2 L H, P] (per layer
    * c then h), {@code weights} [W] (per layer the kernel with its bias as a last row, [(I + H +
    * 1), 4H] row by row, then the output weights [H + 1]) and {@code dims} [3] = {L, threads,
-   * vectors} (threads 0: every processor this process may use; vectors 0: the widest vectors
-   * this CPU has, 8: 8-float vectors, to test that build on any machine) to
-   * the output y [P] and the next state [2 L H, P] (and, third, each layer's gate activations
-   * and tanh(c), [5 L H, P], kept for the gradient). Its gradient ({@code L2lLstmStepGrad})
-   * returns the gradients of x, state and weights.
+   * vectors} or [4] = {L, threads, vectors, keep} (threads 0: every processor this process may
+   * use; vectors 0: the widest vectors this CPU has, 8: 8-float vectors, to test that build on
+   * any machine; keep 0: no gradient will be taken) to the output y [P] and the next state
+   * [2 L H, P] (and, third, each layer's gate activations and tanh(c), [5 L H, P], kept for the
+   * gradient; [5 L H, 0] with keep 0). Its gradient ({@code L2lLstmStepGrad}) returns the
+   * gradients of x, state and weights.
    *
    * @throws IllegalStateException if the library is not available
    */

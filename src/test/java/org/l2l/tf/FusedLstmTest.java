@@ -493,6 +493,73 @@ class FusedLstmTest {
     }
   }
 
+  /**
+   * keep 0 (dims[3], for graphs without a gradient): the same y and next state, bit for bit, no
+   * gates kept, and a gradient refused with a message that says why.
+   */
+  @Test
+  void stepWithoutGatesIsTheSameStepAndRefusesAGradient() {
+    int layers = 2;
+    int h = 5;
+    int cols = 4160;
+    int weights = (2 + h + 1) * 4 * h + (2 * h + 1) * 4 * h + h + 1;
+    SplittableRandom rng = new SplittableRandom(13);
+    float[] x = random(rng, 2 * cols, 3);
+    float[] state = random(rng, 2 * layers * h * cols, 1.5);
+    float[] w = random(rng, weights, 0.8);
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      var xs = tf.constant(org.tensorflow.ndarray.Shape.of(2, cols),
+          org.tensorflow.ndarray.buffer.DataBuffers.of(x, true, false));
+      var ss = tf.constant(org.tensorflow.ndarray.Shape.of(2L * layers * h, cols),
+          org.tensorflow.ndarray.buffer.DataBuffers.of(state, true, false));
+      var ws = tf.constant(w);
+      List<Operand<TFloat32>> kept = FusedLstm.step(tf, xs, ss, ws,
+          tf.constant(new float[] {layers, 2, 0, 1}));
+      List<Operand<TFloat32>> bare = FusedLstm.step(tf, xs, ss, ws,
+          tf.constant(new float[] {layers, 2, 0, 0}));
+      try (var r = s.runner().fetch(kept.get(0)).fetch(kept.get(1)).fetch(kept.get(2))
+          .fetch(bare.get(0)).fetch(bare.get(1)).fetch(bare.get(2)).run()) {
+        assertArrayEquals(Tensors.toArray(r.get(0)), Tensors.toArray(r.get(3)), "y");
+        assertArrayEquals(Tensors.toArray(r.get(1)), Tensors.toArray(r.get(4)), "next state");
+        assertEquals(5L * layers * h * cols, r.get(2).shape().size(), "gates kept");
+        assertEquals(org.tensorflow.ndarray.Shape.of(5L * layers * h, 0), r.get(5).shape());
+      }
+      Operand<TFloat32> loss = tf.reduceSum(bare.get(0), tf.constant(0));
+      var grads = tf.gradients(loss, List.of(ws));
+      TFInvalidArgumentException e = assertThrows(TFInvalidArgumentException.class,
+          () -> s.runner().fetch(grads.dy(0)).run().close());
+      assertTrue(e.getMessage().contains("kept no gates"), e.getMessage());
+    }
+  }
+
+  /**
+   * An unroll that takes no meta-gradient (evaluation) builds the step op with keep 0, a
+   * training unroll with keep 1; both give the same losses, bit for bit.
+   */
+  @Test
+  void evaluationUnrollKeepsNoGates() {
+    Problem p = new QuadraticProblem(128, 10, QuadraticProblem.Distribution.UNIFORM, 0.01);
+    Instance inst = p.sample(new SplittableRandom(8));
+    CoordinatewiseLstm lstm = new CoordinatewiseLstm(CONFIG, CoordinatewiseLstm.Kernel.STEP);
+    List<float[]> losses = new java.util.ArrayList<>();
+    // The same seed (the same initial weights); meta-learning rate 0: evaluation.
+    for (Unroll.Options options : List.of(new Unroll.Options(5, false, false, 0, 0, 11, 2),
+        new Unroll.Options(5, false, false, 0.001, 0, 11, 2))) {
+      try (Unroll u = new Unroll(p, lstm, options)) {
+        var dims = u.graph().operation("lstm/fused/dims");
+        try (var r = u.session().runner().fetch(dims.output(0)).run()) {
+          float[] d = Tensors.toArray(r.get(0));
+          assertEquals(4, d.length);
+          assertEquals(options.metaLearningRate() > 0 ? 1f : 0f, d[3], "keep");
+        }
+        u.reset(inst);
+        losses.add(u.run(inst, 0).losses());
+      }
+    }
+    assertArrayEquals(losses.get(0), losses.get(1));
+  }
+
   @Test
   void stepBadShapesAreErrors() {
     try (Graph g = new Graph(); Session s = new Session(g)) {

@@ -194,6 +194,46 @@ CLONES static void cell_backward(const float *restrict act, int64_t lda, const f
   }
 }
 
+/* lanes[0] + ... + lanes[15], in that order. */
+static inline float lane_sum(const float *lanes) {
+  float s = 0.0f;
+  for (int l = 0; l < 16; l++) {
+    s += lanes[l];
+  }
+  return s;
+}
+
+/* The output layer's gradient on one block: dh[u][j] = dhn[u][j] + w[u] dy[j] (rows of dhn and h
+ * ld apart, of dh B apart) and dw[u] += sum_j dy[j] h[u][j], dw[H] += sum_j dy[j]. Each sum is
+ * kept in 16 lanes (so that it vectorises: a single running sum is a chain of dependent adds),
+ * added up in a fixed order. B is a multiple of 16. */
+CLONES static void output_backward(const float *restrict dy, const float *restrict h,
+                                   const float *restrict dhn, int64_t ld, const float *w,
+                                   float *restrict dh, float *restrict dw, int H, int B) {
+  float lanes[16];
+  for (int u = 0; u < H; u++) {
+    for (int l = 0; l < 16; l++) {
+      lanes[l] = 0.0f;
+    }
+    for (int j = 0; j < B; j += 16) {
+      for (int l = 0; l < 16; l++) {
+        dh[(size_t)u * B + j + l] = dhn[u * ld + j + l] + w[u] * dy[j + l];
+        lanes[l] += dy[j + l] * h[u * ld + j + l];
+      }
+    }
+    dw[u] += lane_sum(lanes);
+  }
+  for (int l = 0; l < 16; l++) {
+    lanes[l] = 0.0f;
+  }
+  for (int j = 0; j < B; j += 16) {
+    for (int l = 0; l < 16; l++) {
+      lanes[l] += dy[j + l];
+    }
+  }
+  dw[H] += lane_sum(lanes);
+}
+
 static void *create(TF_OpKernelConstruction *ctx) {
   (void)ctx;
   return NULL;
@@ -733,19 +773,7 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
     const float *dy = a->dy + j0;
     const float *htop = a->state_next + ((int64_t)(2 * L - 1) * H) * P + j0;
     const float *dhn = a->dstate_next + ((int64_t)(2 * L - 1) * H) * P + j0;
-    for (int u = 0; u < H; u++) {
-      float s = 0.0f;
-      for (int j = 0; j < B; j++) {
-        dh[(size_t)u * B + j] = dhn[u * P + j] + a->wout[u] * dy[j];
-        s += dy[j] * htop[u * P + j];
-      }
-      dwout[u] += s;
-    }
-    float sb = 0.0f;
-    for (int j = 0; j < B; j++) {
-      sb += dy[j];
-    }
-    dwout[H] += sb;
+    output_backward(dy, htop, dhn, P, a->wout, dh, dwout, H, B);
     /* layers, top down; dh holds dL/dh of the layer's output for the block (rows B apart) */
     for (int l = L - 1; l >= 0; l--) {
       int64_t c0 = (int64_t)(2 * l) * H * P + j0;

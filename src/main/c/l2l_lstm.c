@@ -751,22 +751,25 @@ static void step_forward_chunk(void *p, int t) {
 }
 
 /* The gradient for the columns of one chunk, its weight gradient added to dw (the layers' kernels
- * at Koff[l], the output weights at wout_off); dzT is the kernel gradient's scratch. */
-static void step_backward_block_range(const step_args *a, int64_t begin, int64_t end, float *dz,
-                                      float *dh, const float **rows, float **out,
-                                      const float **add, float *dzT, float *dw) {
+ * at Koff[l], the output weights at wout_off); dzT is the kernel gradient's scratch. next is the
+ * first column of the chunk this task does next (-1: none), whose rows the last block
+ * prefetches. */
+static void step_backward_block_range(const step_args *a, int64_t begin, int64_t end,
+                                      int64_t next, float *dz, float *dh, const float **rows,
+                                      float **out, const float **add, float *dzT, float *dw) {
   int H = a->H, M = 4 * H, L = a->L;
   int64_t P = a->P;
   float *dwout = dw + a->wout_off;
   for (int64_t j0 = begin; j0 < end; j0 += BLOCK) {
     int B = (int)(end - j0 < BLOCK ? end - j0 : BLOCK);
-    if (j0 + B < end) {
-      int nb = (int)(end - j0 - B < BLOCK ? end - j0 - B : BLOCK);
-      prefetch_rows(a->state + j0 + B, P, 2 * L * H, nb, 0);
-      prefetch_rows(a->dstate_next + j0 + B, P, 2 * L * H, nb, 0);
-      prefetch_rows(a->dstate + j0 + B, P, 2 * L * H, nb, 1);
+    int64_t j1 = j0 + B < end ? j0 + B : next; /* the block after this one, or -1 */
+    if (j1 >= 0) {
+      int nb = (int)(P - j1 < BLOCK ? P - j1 : BLOCK);
+      prefetch_rows(a->state + j1, P, 2 * L * H, nb, 0);
+      prefetch_rows(a->dstate_next + j1, P, 2 * L * H, nb, 0);
+      prefetch_rows(a->dstate + j1, P, 2 * L * H, nb, 1);
       for (int l = 0; l < L; l++) {
-        prefetch_rows(a->state_next + (int64_t)(2 * l + 1) * H * P + j0 + B, P, H, nb, 0);
+        prefetch_rows(a->state_next + (int64_t)(2 * l + 1) * H * P + j1, P, H, nb, 0);
       }
     }
     /* output layer: its weights' gradient, and dL/dh of the top layer into dh */
@@ -830,7 +833,8 @@ static void step_backward_group(void *p, int g) {
   for (int c = g; c < chunks; c += groups) {
     int64_t begin = (int64_t)c * CHUNK;
     int64_t end = begin + CHUNK < P ? begin + CHUNK : P;
-    step_backward_block_range(a, begin, end, dz, dh, rows, out, add, dzT, dw);
+    int64_t next = c + groups < chunks ? (int64_t)(c + groups) * CHUNK : -1;
+    step_backward_block_range(a, begin, end, next, dz, dh, rows, out, add, dzT, dw);
   }
 }
 

@@ -737,13 +737,8 @@ static void step_forward_chunk(void *p, int t) {
       layer_rows(a, l, j0, below, P, rows);
       a->mm->gates_forward(z, B, a->K[l], M, rows, a->in[l] + H);
       int64_t c0 = (int64_t)(2 * l) * H * P + j0;
-      if (a->act != NULL) {
-        cell_forward(z, a->state + c0, P, a->state_next + c0, P, a->state_next + c0 + H * P, P,
-                     act_block(a, j0, B, l), B, H, B);
-      } else {
-        cell_forward(z, a->state + c0, P, a->state_next + c0, P, a->state_next + c0 + H * P, P,
-                     gates, B, H, B);
-      }
+      cell_forward(z, a->state + c0, P, a->state_next + c0, P, a->state_next + c0 + H * P, P,
+                   a->act != NULL ? act_block(a, j0, B, l) : gates, B, H, B);
     }
     output_forward(a->y + j0, a->wout,
                    a->state_next + ((int64_t)(2 * a->L - 1) * H) * P + j0, P, H, B);
@@ -1029,8 +1024,8 @@ static void shape_backward(TF_ShapeInferenceContext *ctx, TF_Status *s) {
 }
 
 /* y is [P], P the state's columns; state_next has the shape of state. A known y lets the
- * shapes of the update and of everything after it be known when the graph is built (the
- * gradients of Add and Slice are then simpler, and Grappler can fold more). */
+ * shapes of the update and of every later theta be known when the graph is built (so that
+ * theta + update can be an AddN, whose gradient needs no shapes at run time). */
 static void shape_step(TF_ShapeInferenceContext *ctx, TF_Status *s) {
   same_shape(ctx, s, 1, 1);
   if (tf.GetCode(s) != TF_OK) {

@@ -205,4 +205,29 @@ public final class QuadraticProblem implements Problem {
     }
     return total / batchSize;
   }
+
+  /** Plain-Java gradient of the loss, (2 / B) W^T (W theta - y) per function of the batch. */
+  public static double[] referenceGradient(Instance instance, float[] theta, int batchSize,
+      int dims) {
+    QuadraticInstance q = (QuadraticInstance) instance;
+    double[] g = new double[theta.length];
+    for (int b = 0; b < batchSize; b++) {
+      double[] r = new double[dims];
+      for (int i = 0; i < dims; i++) {
+        double s = -q.y()[b * dims + i];
+        for (int j = 0; j < dims; j++) {
+          s += q.w()[(b * dims + i) * dims + j] * theta[b * dims + j];
+        }
+        r[i] = s;
+      }
+      for (int j = 0; j < dims; j++) {
+        double s = 0;
+        for (int i = 0; i < dims; i++) {
+          s += q.w()[(b * dims + i) * dims + j] * r[i];
+        }
+        g[b * dims + j] = 2 * s / batchSize;
+      }
+    }
+    return g;
+  }
 }

@@ -51,7 +51,7 @@ public final class ForgetGates {
       double[][][] hs = new double[layers][n][h];
       losses[inst][0] = QuadraticProblem.referenceLoss(q, theta, batch, dims);
       for (int t = 1; t <= steps; t++) {
-        double[] grad = gradient(q, theta, batch, dims);
+        double[] grad = QuadraticProblem.referenceGradient(q, theta, batch, dims);
         for (int k = 0; k < n; k++) {
           double[] x = {grad[k]};
           for (int l = 0; l < layers; l++) {
@@ -102,30 +102,6 @@ public final class ForgetGates {
   private static int dims(QuadraticProblem.QuadraticInstance q) {
     // W is [batch, dims, dims] and y [batch, dims]: dims = |W| / |y|.
     return q.w().length / q.y().length;
-  }
-
-  /** The gradient of the mean over the batch of |W theta - y|^2. */
-  private static double[] gradient(QuadraticProblem.QuadraticInstance q, float[] theta, int batch,
-      int dims) {
-    double[] g = new double[theta.length];
-    for (int b = 0; b < batch; b++) {
-      double[] r = new double[dims];
-      for (int i = 0; i < dims; i++) {
-        double s = -q.y()[b * dims + i];
-        for (int j = 0; j < dims; j++) {
-          s += q.w()[(b * dims + i) * dims + j] * theta[b * dims + j];
-        }
-        r[i] = s;
-      }
-      for (int j = 0; j < dims; j++) {
-        double s = 0;
-        for (int i = 0; i < dims; i++) {
-          s += q.w()[(b * dims + i) * dims + j] * r[i];
-        }
-        g[b * dims + j] = 2 * s / batch;
-      }
-    }
-    return g;
   }
 
   private static double sigmoid(double x) {

@@ -51,30 +51,13 @@ class UnrollTest {
       u.reset(inst);
       float[] losses = u.run(inst, 0).losses();
       // Reference: theta -= lr * (2 / B) W^T (W theta - y), per function of the batch.
-      float[] w = ((QuadraticProblem.QuadraticInstance) inst).w();
-      float[] y = ((QuadraticProblem.QuadraticInstance) inst).y();
-      double[] theta = new double[B * D];
-      for (int i = 0; i < theta.length; i++) {
-        theta[i] = inst.initialTheta()[i];
-      }
+      float[] theta = inst.initialTheta().clone();
       for (int t = 0; t <= 10; t++) {
-        double loss = 0;
-        double[] grad = new double[B * D];
-        for (int b = 0; b < B; b++) {
-          for (int i = 0; i < D; i++) {
-            double r = -y[b * D + i];
-            for (int j = 0; j < D; j++) {
-              r += w[(b * D + i) * D + j] * theta[b * D + j];
-            }
-            loss += r * r / B;
-            for (int j = 0; j < D; j++) {
-              grad[b * D + j] += 2.0 / B * w[(b * D + i) * D + j] * r;
-            }
-          }
-        }
+        double loss = QuadraticProblem.referenceLoss(inst, theta, B, D);
+        double[] grad = QuadraticProblem.referenceGradient(inst, theta, B, D);
         assertEquals(loss, losses[t], 1e-5 * Math.max(1, loss), "loss at step " + t);
         for (int i = 0; t < 10 && i < theta.length; i++) {
-          theta[i] -= lr * grad[i];
+          theta[i] = (float) (theta[i] - lr * grad[i]);
         }
       }
       float[] actual = u.theta();

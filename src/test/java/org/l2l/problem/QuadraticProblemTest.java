@@ -61,25 +61,22 @@ class QuadraticProblemTest {
           Session.Runner runner = s.runner().feed(th, t).fetch(loss).fetch(grad);
           pg.feed(runner, inst, 0, owned);
           try (var r = runner.run()) {
-            float[] w = ((QuadraticProblem.QuadraticInstance) inst).w();
-            float[] y = ((QuadraticProblem.QuadraticInstance) inst).y();
-            double f = 0;
-            double[] df = new double[batch * D];
-            for (int b = 0; b < batch; b++) {
-              for (int i = 0; i < D; i++) {
-                double res = -y[b * D + i];
-                for (int j = 0; j < D; j++) {
-                  res += w[(b * D + i) * D + j] * theta[b * D + j];
-                }
-                f += res * res / batch;
-                for (int j = 0; j < D; j++) {
-                  df[b * D + j] += 2.0 / batch * w[(b * D + i) * D + j] * res;
-                }
-              }
+            double f = QuadraticProblem.referenceLoss(inst, theta, batch, D);
+            double[] df = QuadraticProblem.referenceGradient(inst, theta, batch, D);
+            // The reference gradient against the reference loss: for a quadratic,
+            // f(a) - f(b) = (a - b) . grad f((a + b) / 2) exactly, here along each coordinate.
+            for (int i = 0; i < df.length; i++) {
+              float[] plus = theta.clone();
+              float[] minus = theta.clone();
+              plus[i] += 0.25f;
+              minus[i] -= 0.25f;
+              double slope = (QuadraticProblem.referenceLoss(inst, plus, batch, D)
+                  - QuadraticProblem.referenceLoss(inst, minus, batch, D))
+                  / ((double) plus[i] - minus[i]);
+              assertEquals(slope, df[i], 1e-6 * Math.max(1, Math.abs(df[i])),
+                  "referenceGradient " + i);
             }
             assertEquals(f, Tensors.toArray(r.get(0))[0], 1e-5 * Math.max(1, f), "loss");
-            assertEquals(f, QuadraticProblem.referenceLoss(inst, theta, batch, D),
-                1e-9 * Math.max(1, f), "referenceLoss");
             float[] got = Tensors.toArray(r.get(1));
             for (int i = 0; i < df.length; i++) {
               assertEquals(df[i], got[i], 1e-5 * Math.max(1, Math.abs(df[i])), "gradient " + i);

@@ -46,6 +46,12 @@ class FusedLstmTest {
         "fused kernels are built for Linux x86-64 only");
   }
 
+  /** A constant [rows, cols] holding values row by row. */
+  private static Operand<TFloat32> matrix(Ops tf, float[] values, long rows, long cols) {
+    return tf.constant(org.tensorflow.ndarray.Shape.of(rows, cols),
+        org.tensorflow.ndarray.buffer.DataBuffers.of(values, true, false));
+  }
+
   private static float[] random(SplittableRandom rng, int size, double scale) {
     float[] v = new float[size];
     for (int i = 0; i < size; i++) {
@@ -83,16 +89,11 @@ class FusedLstmTest {
     float[] dc;
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
-      Operand<TFloat32> zc = tf.constant(org.tensorflow.ndarray.Shape.of(4 * H, N),
-          org.tensorflow.ndarray.buffer.DataBuffers.of(z, true, false));
-      Operand<TFloat32> cc = tf.constant(org.tensorflow.ndarray.Shape.of(H, N),
-          org.tensorflow.ndarray.buffer.DataBuffers.of(c, true, false));
+      Operand<TFloat32> zc = matrix(tf, z, 4 * H, N);
+      Operand<TFloat32> cc = matrix(tf, c, H, N);
       List<Operand<TFloat32>> cell = FusedLstm.cell(tf, zc, cc);
       List<Operand<TFloat32>> grad = FusedLstm.cellGrad(tf, cell.get(2), cc,
-          tf.constant(org.tensorflow.ndarray.Shape.of(H, N),
-              org.tensorflow.ndarray.buffer.DataBuffers.of(dcNext, true, false)),
-          tf.constant(org.tensorflow.ndarray.Shape.of(H, N),
-              org.tensorflow.ndarray.buffer.DataBuffers.of(dh, true, false)));
+          matrix(tf, dcNext, H, N), matrix(tf, dh, H, N));
       try (var out = s.runner().fetch(cell.get(0)).fetch(cell.get(1)).fetch(cell.get(2))
           .fetch(grad.get(0)).fetch(grad.get(1)).run()) {
         cNext = Tensors.toArray(out.get(0));
@@ -452,10 +453,8 @@ class FusedLstmTest {
       List<float[]> got = new java.util.ArrayList<>();
       try (Graph g = new Graph(); Session s = new Session(g)) {
         Ops tf = Ops.create(g);
-        var xs = tf.constant(org.tensorflow.ndarray.Shape.of(inputs, cols),
-            org.tensorflow.ndarray.buffer.DataBuffers.of(x, true, false));
-        var ss = tf.constant(org.tensorflow.ndarray.Shape.of(2L * layers * h, cols),
-            org.tensorflow.ndarray.buffer.DataBuffers.of(state, true, false));
+        var xs = matrix(tf, x, inputs, cols);
+        var ss = matrix(tf, state, 2L * layers * h, cols);
         var ws = tf.constant(w);
         List<Operand<TFloat32>> out = FusedLstm.step(tf, xs, ss, ws, tf.constant(dims));
         // Shapes known when the graph is built: y is [columns], the next state the state's.
@@ -464,9 +463,7 @@ class FusedLstmTest {
         // A loss whose gradients with respect to y and the next state are dy and dstateNext.
         Operand<TFloat32> loss = tf.math.add(
             tf.reduceSum(tf.math.mul(out.get(0), tf.constant(dy)), tf.constant(0)),
-            tf.reduceSum(tf.math.mul(out.get(1), tf.constant(
-                org.tensorflow.ndarray.Shape.of(2L * layers * h, cols),
-                org.tensorflow.ndarray.buffer.DataBuffers.of(dstateNext, true, false))),
+            tf.reduceSum(tf.math.mul(out.get(1), matrix(tf, dstateNext, 2L * layers * h, cols)),
                 tf.constant(new int[] {0, 1})));
         var grads = tf.gradients(loss, List.of(xs, ss, ws));
         try (var r = s.runner().fetch(out.get(0)).fetch(out.get(1)).fetch(grads.dy(0))
@@ -509,10 +506,8 @@ class FusedLstmTest {
     float[] w = random(rng, weights, 0.8);
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
-      var xs = tf.constant(org.tensorflow.ndarray.Shape.of(2, cols),
-          org.tensorflow.ndarray.buffer.DataBuffers.of(x, true, false));
-      var ss = tf.constant(org.tensorflow.ndarray.Shape.of(2L * layers * h, cols),
-          org.tensorflow.ndarray.buffer.DataBuffers.of(state, true, false));
+      var xs = matrix(tf, x, 2, cols);
+      var ss = matrix(tf, state, 2L * layers * h, cols);
       var ws = tf.constant(w);
       List<Operand<TFloat32>> kept = FusedLstm.step(tf, xs, ss, ws,
           tf.constant(new float[] {layers, 2, 0, 1}));

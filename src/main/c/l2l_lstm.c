@@ -357,7 +357,8 @@ static void compute_backward(void *kernel, TF_OpKernelContext *ctx) {
  * L2lLstmStep(x [F, P], state [2 L H, P], weights [W], dims [3 or 4])
  *   -> (y [P], state_next [2 L H, P], act [5 L H, P])
  *   One step of the L-layer coordinatewise LSTM and its linear output for P coordinates (columns).
- *   state holds, per layer l, c_l (rows 2lH..2lH+H-1) then h_l. weights holds, per layer, the
+ *   state holds, per layer l, c_l (rows 2lH..2lH+H-1) then h_l, stored block by block (see
+ *   state_block; the same for state_next, dstate_next and dstate). weights holds, per layer, the
  *   kernel with the bias as a last row, [(I_l + H + 1), 4H] row by row (I_0 = F, else H; gates
  *   i, f, o, g), then the output weights [H + 1] (bias last). dims = {L, threads, vectors}
  *   (threads 0: the CPUs this process may run on; vectors 0: the widest this CPU has, 8: 8-float
@@ -658,32 +659,37 @@ static float *act_block(const step_args *a, int64_t j0, int B, int l) {
   return a->act + j0 * 5 * a->L * a->H + (int64_t)(5 * l) * a->H * B;
 }
 
-/* Asks for rows r < n (ld apart) of the B columns at p to be brought into the cache, for writing
- * if write: the next block's rows, while this block is computed. The state's rows are a stream
- * each, more than the CPU's prefetchers follow. */
-static void prefetch_rows(const float *p, int64_t ld, int n, int B, int write) {
-  for (int r = 0; r < n; r++) {
-    for (int j = 0; j < B; j += 16) {
-      if (write) {
-        __builtin_prefetch(p + r * ld + j, 1, 3);
-      } else {
-        __builtin_prefetch(p + r * ld + j, 0, 3);
-      }
+/* The block of columns at j0 of a state tensor (state, state_next, dstate_next, dstate): kept
+ * block by block like act, the block's 2 L H rows of B floats at s + 2 L H j0 (row r at + r B),
+ * so that a block's state is one stream in memory rather than 2 L H rows P apart. Only the step
+ * ops read these tensors (the state starts as zeros), so the order is theirs to choose. */
+static const float *state_block(const step_args *a, const float *s, int64_t j0) {
+  return s + j0 * 2 * a->L * a->H;
+}
+
+/* Asks for the n floats at p to be brought into the cache, for writing if write: the next
+ * block's, while this block is computed. */
+static void prefetch(const float *p, int64_t n, int write) {
+  for (int64_t i = 0; i < n; i += 16) {
+    if (write) {
+      __builtin_prefetch(p + i, 1, 3);
+    } else {
+      __builtin_prefetch(p + i, 0, 3);
     }
   }
 }
 
-/* Rows of layer l's input matrix for the block at column j0: the layer's input (x or the layer
- * below's h, given by below/ldb), then h_prev from the state, then the ones of the bias. */
-static void layer_rows(const step_args *a, int l, int64_t j0, const float *below, int64_t ldb,
-                       const float **rows) {
+/* Rows of layer l's input matrix for the block of B columns at j0: the layer's input (x or the
+ * layer below's h, given by below/ldb), then h_prev from the state, then the ones of the bias. */
+static void layer_rows(const step_args *a, int l, int64_t j0, int B, const float *below,
+                       int64_t ldb, const float **rows) {
   int I = a->in[l];
   for (int k = 0; k < I; k++) {
     rows[k] = below + k * ldb;
   }
-  const float *hp = a->state + ((int64_t)(2 * l + 1) * a->H) * a->P + j0;
+  const float *hp = state_block(a, a->state, j0) + (int64_t)(2 * l + 1) * a->H * B;
   for (int u = 0; u < a->H; u++) {
-    rows[I + u] = hp + u * a->P;
+    rows[I + u] = hp + u * B;
   }
   rows[I + a->H] = ONES;
 }
@@ -725,23 +731,24 @@ static void step_forward_chunk(void *p, int t) {
   float *gates = z + zsize; /* a layer's act for the block when act is not kept */
   const float **rows = (const float **)(gates + asize);
   int64_t end = (int64_t)(t + 1) * CHUNK < P ? (int64_t)(t + 1) * CHUNK : P;
+  int64_t R = 2 * (int64_t)a->L * H; /* state rows */
   for (int64_t j0 = (int64_t)t * CHUNK; j0 < end; j0 += BLOCK) {
     int B = (int)(end - j0 < BLOCK ? end - j0 : BLOCK);
     if (j0 + B < end) {
       int nb = (int)(end - j0 - B < BLOCK ? end - j0 - B : BLOCK);
-      prefetch_rows(a->state + j0 + B, P, 2 * a->L * H, nb, 0);
+      prefetch(state_block(a, a->state, j0 + B), R * nb, 0);
     }
+    const float *s = state_block(a, a->state, j0);
+    float *sn = (float *)state_block(a, a->state_next, j0);
     for (int l = 0; l < a->L; l++) {
-      const float *below = l == 0 ? a->x + j0
-                                  : a->state_next + ((int64_t)(2 * l - 1) * H) * P + j0;
-      layer_rows(a, l, j0, below, P, rows);
+      const float *below = l == 0 ? a->x + j0 : sn + (int64_t)(2 * l - 1) * H * B;
+      layer_rows(a, l, j0, B, below, l == 0 ? P : B, rows);
       a->mm->gates_forward(z, B, a->K[l], M, rows, a->in[l] + H);
-      int64_t c0 = (int64_t)(2 * l) * H * P + j0;
-      cell_forward(z, a->state + c0, P, a->state_next + c0, P, a->state_next + c0 + H * P, P,
+      int64_t c0 = (int64_t)(2 * l) * H * B;
+      cell_forward(z, s + c0, B, sn + c0, B, sn + c0 + H * B, B,
                    a->act != NULL ? act_block(a, j0, B, l) : gates, B, H, B);
     }
-    output_forward(a->y + j0, a->wout,
-                   a->state_next + ((int64_t)(2 * a->L - 1) * H) * P + j0, P, H, B);
+    output_forward(a->y + j0, a->wout, sn + (R - H) * B, B, H, B);
   }
 }
 
@@ -758,29 +765,30 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
   for (int64_t j0 = begin; j0 < end; j0 += BLOCK) {
     int B = (int)(end - j0 < BLOCK ? end - j0 : BLOCK);
     int64_t j1 = j0 + B < end ? j0 + B : next; /* the block after this one, or -1 */
+    int64_t R = 2 * (int64_t)L * H; /* state rows */
     if (j1 >= 0) {
       int nb = (int)(P - j1 < BLOCK ? P - j1 : BLOCK);
-      prefetch_rows(a->state + j1, P, 2 * L * H, nb, 0);
-      prefetch_rows(a->dstate_next + j1, P, 2 * L * H, nb, 0);
-      prefetch_rows(a->dstate + j1, P, 2 * L * H, nb, 1);
+      prefetch(state_block(a, a->state, j1), R * nb, 0);
+      prefetch(state_block(a, a->dstate_next, j1), R * nb, 0);
+      prefetch(state_block(a, a->dstate, j1), R * nb, 1);
       for (int l = 0; l < L; l++) {
-        prefetch_rows(a->state_next + (int64_t)(2 * l + 1) * H * P + j1, P, H, nb, 0);
+        prefetch(state_block(a, a->state_next, j1) + (int64_t)(2 * l + 1) * H * nb,
+                 (int64_t)H * nb, 0);
       }
     }
+    const float *s = state_block(a, a->state, j0), *sn = state_block(a, a->state_next, j0);
+    const float *dsn = state_block(a, a->dstate_next, j0);
+    float *ds = (float *)state_block(a, a->dstate, j0);
     /* output layer: its weights' gradient, and dL/dh of the top layer into dh */
     const float *dy = a->dy + j0;
-    const float *htop = a->state_next + ((int64_t)(2 * L - 1) * H) * P + j0;
-    const float *dhn = a->dstate_next + ((int64_t)(2 * L - 1) * H) * P + j0;
-    output_backward(dy, htop, dhn, P, a->wout, dh, dwout, H, B);
+    output_backward(dy, sn + (R - H) * B, dsn + (R - H) * B, B, a->wout, dh, dwout, H, B);
     /* layers, top down; dh holds dL/dh of the layer's output for the block (rows B apart) */
     for (int l = L - 1; l >= 0; l--) {
-      int64_t c0 = (int64_t)(2 * l) * H * P + j0;
+      int64_t c0 = (int64_t)(2 * l) * H * B;
       int I = a->in[l];
-      cell_backward(act_block(a, j0, B, l), B, a->state + c0,
-                    a->dstate_next + c0, P, dh, dz, a->dstate + c0, H, B);
-      const float *below = l == 0 ? a->x + j0
-                                  : a->state_next + ((int64_t)(2 * l - 1) * H) * P + j0;
-      layer_rows(a, l, j0, below, P, rows);
+      cell_backward(act_block(a, j0, B, l), B, s + c0, dsn + c0, B, dh, dz, ds + c0, H, B);
+      const float *below = l == 0 ? a->x + j0 : sn + (int64_t)(2 * l - 1) * H * B;
+      layer_rows(a, l, j0, B, below, l == 0 ? P : B, rows);
       a->mm->kernel_grad(dw + a->Koff[l], rows, I + H, dz, M, B, dzT);
       for (int k = 0; k < I; k++) {
         if (l == 0) {
@@ -788,11 +796,11 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
           add[k] = NULL;
         } else {
           out[k] = dh + (size_t)k * B; /* becomes dL/dh of the layer below */
-          add[k] = a->dstate_next + ((int64_t)(2 * l - 1) * H + k) * P + j0;
+          add[k] = dsn + ((int64_t)(2 * l - 1) * H + k) * B;
         }
       }
       for (int u = 0; u < H; u++) {
-        out[I + u] = a->dstate + ((int64_t)(2 * l + 1) * H + u) * P + j0;
+        out[I + u] = ds + ((int64_t)(2 * l + 1) * H + u) * B;
         add[I + u] = NULL;
       }
       a->mm->input_grad(out, add, a->K[l], M, I + H, dz, B);

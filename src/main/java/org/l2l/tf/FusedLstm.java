@@ -117,7 +117,9 @@ public final class FusedLstm {
    * any machine; keep 0: no gradient will be taken) to the output y [P] and the next state
    * [2 L H, P] (and, third, each layer's gate activations and tanh(c), [5 L H, P], kept for the
    * gradient; [5 L H, 0] with keep 0). Its gradient ({@code L2lLstmStepGrad}) returns the
-   * gradients of x, state and weights.
+   * gradients of x, state and weights. The state tensors (and their gradients) hold their [2 L H,
+   * P] elements in the op's own order, block by block ({@link #stepStateOrder}): a state that
+   * starts as zeros and is read by these ops alone, as in the unroll, needs no conversion.
    *
    * @throws IllegalStateException if the library is not available
    */
@@ -130,6 +132,43 @@ public final class FusedLstm {
         .addInput(state.asOutput()).addInput(weights.asOutput()).addInput(dims.asOutput())
         .build();
     return List.of(f(op.output(0)), f(op.output(1)), f(op.output(2)));
+  }
+
+  /** Columns per block of the step ops' state order (BLOCK in l2l_lstm.c). */
+  public static final int STEP_BLOCK = 128;
+
+  /**
+   * A [rows, columns] matrix (row by row) in the step ops' state order: the columns in blocks of
+   * {@link #STEP_BLOCK} (the last one narrower if columns is not a multiple), each block's rows
+   * one after another, so that the ops read and write a block's state as one stream in memory.
+   * Element (r, j) of the block of width B that starts at column j0 sits at rows j0 + r B + j -
+   * j0.
+   */
+  public static float[] stepStateOrder(float[] rowMajor, int rows, int columns) {
+    float[] out = new float[rowMajor.length];
+    for (int r = 0; r < rows; r++) {
+      for (int j = 0; j < columns; j++) {
+        out[stepStateIndex(rows, columns, r, j)] = rowMajor[r * columns + j];
+      }
+    }
+    return out;
+  }
+
+  /** The inverse of {@link #stepStateOrder}: back to row by row. */
+  public static float[] rowMajorOrder(float[] stepOrder, int rows, int columns) {
+    float[] out = new float[stepOrder.length];
+    for (int r = 0; r < rows; r++) {
+      for (int j = 0; j < columns; j++) {
+        out[r * columns + j] = stepOrder[stepStateIndex(rows, columns, r, j)];
+      }
+    }
+    return out;
+  }
+
+  private static int stepStateIndex(int rows, int columns, int r, int j) {
+    int j0 = j / STEP_BLOCK * STEP_BLOCK;
+    int width = Math.min(STEP_BLOCK, columns - j0);
+    return j0 * rows + r * width + (j - j0);
   }
 
   /** The gradient op {@code L2lLstmCellGrad} from the cell's saved activations: dz and dc. */

@@ -454,7 +454,9 @@ class FusedLstmTest {
       try (Graph g = new Graph(); Session s = new Session(g)) {
         Ops tf = Ops.create(g);
         var xs = matrix(tf, x, inputs, cols);
-        var ss = matrix(tf, state, 2L * layers * h, cols);
+        int rows = 2 * layers * h;
+        // The ops keep the state in their own order (blocks of columns): in and out through it.
+        var ss = matrix(tf, FusedLstm.stepStateOrder(state, rows, cols), rows, cols);
         var ws = tf.constant(w);
         List<Operand<TFloat32>> out = FusedLstm.step(tf, xs, ss, ws, tf.constant(dims));
         // Shapes known when the graph is built: y is [columns], the next state the state's.
@@ -463,13 +465,15 @@ class FusedLstmTest {
         // A loss whose gradients with respect to y and the next state are dy and dstateNext.
         Operand<TFloat32> loss = tf.math.add(
             tf.reduceSum(tf.math.mul(out.get(0), tf.constant(dy)), tf.constant(0)),
-            tf.reduceSum(tf.math.mul(out.get(1), matrix(tf, dstateNext, 2L * layers * h, cols)),
+            tf.reduceSum(tf.math.mul(out.get(1),
+                matrix(tf, FusedLstm.stepStateOrder(dstateNext, rows, cols), rows, cols)),
                 tf.constant(new int[] {0, 1})));
         var grads = tf.gradients(loss, List.of(xs, ss, ws));
         try (var r = s.runner().fetch(out.get(0)).fetch(out.get(1)).fetch(grads.dy(0))
             .fetch(grads.dy(1)).fetch(grads.dy(2)).run()) {
           for (int i = 0; i < 5; i++) {
-            got.add(Tensors.toArray(r.get(i)));
+            float[] v = Tensors.toArray(r.get(i));
+            got.add(i == 1 || i == 3 ? FusedLstm.rowMajorOrder(v, rows, cols) : v);
           }
         }
       }
@@ -488,6 +492,23 @@ class FusedLstmTest {
         }
       }
     }
+  }
+
+  /** The step ops' state order: blocks of 128 columns, a block's rows one after another. */
+  @Test
+  void stepStateOrderIsBlocksOfColumns() {
+    int rows = 3;
+    int cols = 160; // a block of 128 and one of 32
+    float[] m = new float[rows * cols];
+    for (int i = 0; i < m.length; i++) {
+      m[i] = i;
+    }
+    float[] o = FusedLstm.stepStateOrder(m, rows, cols);
+    assertEquals(1 * cols + 5, o[1 * 128 + 5], "(1, 5) in the first block");
+    assertEquals(2 * cols + 127, o[2 * 128 + 127], "(2, 127)");
+    assertEquals(0 * cols + 128, o[3 * 128], "(0, 128) opens the second block");
+    assertEquals(2 * cols + 130, o[3 * 128 + 2 * 32 + 2], "(2, 130): rows 32 apart there");
+    assertArrayEquals(m, FusedLstm.rowMajorOrder(o, rows, cols));
   }
 
   /**

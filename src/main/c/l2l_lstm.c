@@ -659,13 +659,12 @@ static float *act_block(const step_args *a, int64_t j0, int B, int l) {
   return a->act + j0 * 5 * a->L * a->H + (int64_t)(5 * l) * a->H * B;
 }
 
-/* The block of columns at j0 of a state tensor (state, state_next, dstate_next, dstate): kept
- * block by block like act, the block's 2 L H rows of B floats at s + 2 L H j0 (row r at + r B),
- * so that a block's state is one stream in memory rather than 2 L H rows P apart. Only the step
- * ops read these tensors (the state starts as zeros), so the order is theirs to choose. */
-static const float *state_block(const step_args *a, const float *s, int64_t j0) {
-  return s + j0 * 2 * a->L * a->H;
-}
+/* Where the block of columns at j0 starts in a state tensor (state, state_next, dstate_next,
+ * dstate): they are kept block by block like act, the block's 2 L H rows of B floats at 2 L H j0
+ * (row r at + r B), so that a block's state is one stream in memory rather than 2 L H rows P
+ * apart. Only the step ops read these tensors (the state starts as zeros), so the order is
+ * theirs to choose. */
+static int64_t state_block(const step_args *a, int64_t j0) { return j0 * 2 * a->L * a->H; }
 
 /* Asks for the n floats at p to be brought into the cache, for writing if write: the next
  * block's, while this block is computed. */
@@ -687,7 +686,7 @@ static void layer_rows(const step_args *a, int l, int64_t j0, int B, const float
   for (int k = 0; k < I; k++) {
     rows[k] = below + k * ldb;
   }
-  const float *hp = state_block(a, a->state, j0) + (int64_t)(2 * l + 1) * a->H * B;
+  const float *hp = a->state + state_block(a, j0) + (int64_t)(2 * l + 1) * a->H * B;
   for (int u = 0; u < a->H; u++) {
     rows[I + u] = hp + u * B;
   }
@@ -736,10 +735,10 @@ static void step_forward_chunk(void *p, int t) {
     int B = (int)(end - j0 < BLOCK ? end - j0 : BLOCK);
     if (j0 + B < end) {
       int nb = (int)(end - j0 - B < BLOCK ? end - j0 - B : BLOCK);
-      prefetch(state_block(a, a->state, j0 + B), R * nb, 0);
+      prefetch(a->state + state_block(a, j0 + B), R * nb, 0);
     }
-    const float *s = state_block(a, a->state, j0);
-    float *sn = (float *)state_block(a, a->state_next, j0);
+    const float *s = a->state + state_block(a, j0);
+    float *sn = a->state_next + state_block(a, j0);
     for (int l = 0; l < a->L; l++) {
       const float *below = l == 0 ? a->x + j0 : sn + (int64_t)(2 * l - 1) * H * B;
       layer_rows(a, l, j0, B, below, l == 0 ? P : B, rows);
@@ -768,17 +767,17 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
     int64_t R = 2 * (int64_t)L * H; /* state rows */
     if (j1 >= 0) {
       int nb = (int)(P - j1 < BLOCK ? P - j1 : BLOCK);
-      prefetch(state_block(a, a->state, j1), R * nb, 0);
-      prefetch(state_block(a, a->dstate_next, j1), R * nb, 0);
-      prefetch(state_block(a, a->dstate, j1), R * nb, 1);
+      prefetch(a->state + state_block(a, j1), R * nb, 0);
+      prefetch(a->dstate_next + state_block(a, j1), R * nb, 0);
+      prefetch(a->dstate + state_block(a, j1), R * nb, 1);
       for (int l = 0; l < L; l++) {
-        prefetch(state_block(a, a->state_next, j1) + (int64_t)(2 * l + 1) * H * nb,
+        prefetch(a->state_next + state_block(a, j1) + (int64_t)(2 * l + 1) * H * nb,
                  (int64_t)H * nb, 0);
       }
     }
-    const float *s = state_block(a, a->state, j0), *sn = state_block(a, a->state_next, j0);
-    const float *dsn = state_block(a, a->dstate_next, j0);
-    float *ds = (float *)state_block(a, a->dstate, j0);
+    int64_t sb = state_block(a, j0);
+    const float *s = a->state + sb, *sn = a->state_next + sb, *dsn = a->dstate_next + sb;
+    float *ds = a->dstate + sb;
     /* output layer: its weights' gradient, and dL/dh of the top layer into dh */
     const float *dy = a->dy + j0;
     output_backward(dy, sn + (R - H) * B, dsn + (R - H) * B, B, a->wout, dh, dwout, H, B);

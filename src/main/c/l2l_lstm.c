@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct TF_Status TF_Status;
@@ -140,11 +141,13 @@ static inline float tanh_approx(float x) {
  * always runs the same variant, so results repeat bit for bit. */
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
-/* The cell on one block: z [4H][B] (rows i, f, o, g) and c (rows ldc apart) to c_next, h and act
- * (i, f, o, g, tanh(c_next); 5H rows), rows ldn, ldh and lda apart. */
+/* The cell on one block: z [4H][B] (rows i, f, o, g) and c (rows ldc apart) to c_next, h, act
+ * (the gates i, f, o, g; 4H rows) and tc (tanh(c_next), H rows), rows ldn, ldh, lda and ldt
+ * apart. */
 CLONES static void cell_forward(const float *restrict z, const float *restrict c, int64_t ldc,
                                 float *restrict cn, int64_t ldn, float *restrict h, int64_t ldh,
-                                float *restrict act, int64_t lda, int H, int B) {
+                                float *restrict act, int64_t lda, float *restrict tc,
+                                int64_t ldt, int H, int B) {
   size_t mz = (size_t)H * B;
   int64_t m = (int64_t)H * lda;
   for (int u = 0; u < H; u++) {
@@ -152,7 +155,7 @@ CLONES static void cell_forward(const float *restrict z, const float *restrict c
     const float *cu = c + u * ldc;
     float *cnu = cn + u * ldn, *hu = h + u * ldh;
     float *ai = act + u * lda, *af = ai + m, *ao = ai + 2 * m, *ag = ai + 3 * m,
-          *at = ai + 4 * m;
+          *at = tc + u * ldt;
     for (int j = 0; j < B; j++) {
       float i = sigmoid(zi[j]), f = sigmoid(zf[j]), o = sigmoid(zo[j]), g = tanh_approx(zg[j]);
       float cv = f * cu[j] + i * g;
@@ -168,28 +171,45 @@ CLONES static void cell_forward(const float *restrict z, const float *restrict c
   }
 }
 
-/* The cell's gradient on one block: act (rows lda apart), c and dc_next (rows ldc apart), dh
- * [H][B] to dz [4H][B] and dc (rows ldc apart). */
+/* One cell's gradient from its gates i, f, o, g, t = tanh(c_next), c, dc_next and dh: the gate
+ * pre-activations' gradients and dc. */
+static inline void cell_grad(float i, float f, float o, float g, float t, float c, float dcn,
+                             float dh, float *di, float *df, float *dout, float *dg, float *dc) {
+  float dct = dcn + dh * o * (1.0f - t * t);
+  *di = dct * g * i * (1.0f - i);
+  *df = dct * c * f * (1.0f - f);
+  *dout = dh * t * o * (1.0f - o);
+  *dg = dct * i * (1.0f - g * g);
+  *dc = dct * f;
+}
+
+/* The cell's gradient on one block: act (rows lda apart: i, f, o, g and, unless cn is given,
+ * tanh(c_next)), c, dc_next and cn (c_next, rows ldc apart; NULL: tanh(c_next) is act's fifth
+ * group of rows), dh [H][B] to dz [4H][B] and dc (rows ldc apart). tanh(c_next) recomputed from
+ * c_next has the forward's bits: the same function on the same value. */
 CLONES static void cell_backward(const float *restrict act, int64_t lda, const float *restrict c,
                                  const float *restrict dcn, int64_t ldc,
-                                 const float *restrict dh, float *restrict dz,
-                                 float *restrict dc, int H, int B) {
+                                 const float *restrict cn, const float *restrict dh,
+                                 float *restrict dz, float *restrict dc, int H, int B) {
   size_t m = (size_t)H * B;
   int64_t ma = (int64_t)H * lda;
   for (int u = 0; u < H; u++) {
-    const float *ai = act + u * lda, *af = ai + ma, *ao = ai + 2 * ma, *ag = ai + 3 * ma,
-                *at = ai + 4 * ma;
+    const float *ai = act + u * lda, *af = ai + ma, *ao = ai + 2 * ma, *ag = ai + 3 * ma;
     const float *cu = c + u * ldc, *dcnu = dcn + u * ldc, *dhu = dh + (size_t)u * B;
     float *di = dz + (size_t)u * B, *df = di + m, *dout = di + 2 * m, *dg = di + 3 * m;
     float *dcu = dc + u * ldc;
-    for (int j = 0; j < B; j++) {
-      float i = ai[j], f = af[j], o = ao[j], g = ag[j], t = at[j];
-      float dct = dcnu[j] + dhu[j] * o * (1.0f - t * t);
-      di[j] = dct * g * i * (1.0f - i);
-      df[j] = dct * cu[j] * f * (1.0f - f);
-      dout[j] = dhu[j] * t * o * (1.0f - o);
-      dg[j] = dct * i * (1.0f - g * g);
-      dcu[j] = dct * f;
+    if (cn != NULL) {
+      const float *cnu = cn + u * ldc;
+      for (int j = 0; j < B; j++) {
+        cell_grad(ai[j], af[j], ao[j], ag[j], tanh_approx(cnu[j]), cu[j], dcnu[j], dhu[j], &di[j],
+                  &df[j], &dout[j], &dg[j], &dcu[j]);
+      }
+    } else {
+      const float *at = ai + 4 * ma;
+      for (int j = 0; j < B; j++) {
+        cell_grad(ai[j], af[j], ao[j], ag[j], at[j], cu[j], dcnu[j], dhu[j], &di[j], &df[j],
+                  &dout[j], &dg[j], &dcu[j]);
+      }
     }
   }
 }
@@ -318,8 +338,8 @@ static void compute_forward(void *kernel, TF_OpKernelContext *ctx) {
       tf.OpKernelContext_Failure(ctx, s);
     } else {
       cell_forward(tf.TensorData(in[0]), tf.TensorData(in[1]), cols, tf.TensorData(out[0]), cols,
-                   tf.TensorData(out[1]), cols, tf.TensorData(out[2]), cols, (int)rows,
-                   (int)cols);
+                   tf.TensorData(out[1]), cols, tf.TensorData(out[2]), cols,
+                   (float *)tf.TensorData(out[2]) + 4 * rows * cols, cols, (int)rows, (int)cols);
     }
   }
   release(in, 2);
@@ -342,8 +362,8 @@ static void compute_backward(void *kernel, TF_OpKernelContext *ctx) {
       tf.OpKernelContext_Failure(ctx, s);
     } else {
       cell_backward(tf.TensorData(in[0]), cols, tf.TensorData(in[1]), tf.TensorData(in[2]),
-                    cols, tf.TensorData(in[3]), tf.TensorData(out[0]), tf.TensorData(out[1]),
-                    (int)rows, (int)cols);
+                    cols, NULL, tf.TensorData(in[3]), tf.TensorData(out[0]),
+                    tf.TensorData(out[1]), (int)rows, (int)cols);
     }
   }
   release(in, 4);
@@ -355,17 +375,19 @@ static void compute_backward(void *kernel, TF_OpKernelContext *ctx) {
 
 /*
  * L2lLstmStep(x [F, P], state [2 L H, P], weights [W], dims [3 or 4])
- *   -> (y [P], state_next [2 L H, P], act [5 L H, P])
+ *   -> (y [P], state_next [2 L H, P], act [4 L H, P])
  *   One step of the L-layer coordinatewise LSTM and its linear output for P coordinates (columns).
  *   state holds, per layer l, c_l (rows 2lH..2lH+H-1) then h_l, stored block by block (see
  *   state_block; the same for state_next, dstate_next and dstate). weights holds, per layer, the
  *   kernel with the bias as a last row, [(I_l + H + 1), 4H] row by row (I_0 = F, else H; gates
  *   i, f, o, g), then the output weights [H + 1] (bias last). dims = {L, threads, vectors}
  *   (threads 0: the CPUs this process may run on; vectors 0: the widest this CPU has, 8: 8-float
- *   vectors, for tests). P is a multiple of 32. act keeps each layer's gates i, f, o, g and
- *   tanh(c_next) for the gradient, block by block (see act_block). A fourth element of dims,
- *   keep, is 0 when no gradient will be taken: act is then [5 L H, 0] (the gradient op refuses
- *   it), as writing act is about a quarter of a large problem's forward op.
+ *   vectors, for tests). P is a multiple of 32. act keeps each layer's gates i, f, o, g for the
+ *   gradient, block by block (see act_block); the gradient recomputes tanh(c_next) from
+ *   state_next, which it reads anyway and which the gradient of the next step has just brought
+ *   into the cache, rather than read a fifth group of rows. A fourth element of dims, keep, is 0
+ *   when no gradient will be taken: act is then [4 L H, 0] (the gradient op refuses it), as
+ *   writing act is a large part of a large problem's forward op.
  * L2lLstmStepGrad(x, state, weights, dims, state_next, act, dy [P], dstate_next [2 L H, P])
  *   -> (dx [F, P], dstate [2 L H, P], dweights [W])
  *
@@ -517,7 +539,7 @@ static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
 static int pool_started;            /* worker threads running */
-static unsigned pool_generation;    /* bumped per job */
+static int pool_generation;         /* bumped per job (wrapping) */
 static int pool_helpers;            /* workers that take part in the current job */
 static int pool_active;             /* of those, still working */
 static void (*pool_fn)(void *, int);
@@ -537,11 +559,40 @@ static void run_tasks(void (*fn)(void *, int), void *arg) {
   }
 }
 
+/* Microseconds on a monotonic clock. */
+static int64_t micros(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* How long a worker keeps looking for the next job before it sleeps, and how long the caller
+ * looks for its helpers' end before it sleeps: waking a sleeping thread takes 100-150 us on a
+ * virtual machine (its CPU has halted), a tenth of a large step op. While they look, they yield
+ * the CPU to any other thread that wants it. */
+#define SPIN_MICROS 2000
+
+/* Waits, yielding the CPU, until *p != v or SPIN_MICROS have passed. */
+static void spin_while(const int *p, int v) {
+  int64_t start = micros();
+  for (int n = 0; __atomic_load_n(p, __ATOMIC_ACQUIRE) == v; n++) {
+    if ((n & 15) == 15 && micros() - start > SPIN_MICROS) {
+      return;
+    }
+    sched_yield();
+  }
+}
+
 static void *pool_worker(void *p) {
   int id = (int)(intptr_t)p;
-  unsigned seen = 0;
+  int seen = 0;
   pthread_mutex_lock(&pool_mutex);
   for (;;) {
+    if (pool_generation == seen) {
+      pthread_mutex_unlock(&pool_mutex);
+      spin_while(&pool_generation, seen);
+      pthread_mutex_lock(&pool_mutex);
+    }
     while (pool_generation == seen) {
       pthread_cond_wait(&pool_work, &pool_mutex);
     }
@@ -554,7 +605,7 @@ static void *pool_worker(void *p) {
     pthread_mutex_unlock(&pool_mutex);
     run_tasks(fn, arg);
     pthread_mutex_lock(&pool_mutex);
-    if (--pool_active == 0) {
+    if (__atomic_sub_fetch(&pool_active, 1, __ATOMIC_RELEASE) == 0) {
       pthread_cond_signal(&pool_done);
     }
   }
@@ -608,10 +659,17 @@ static void parallel(void (*fn)(void *, int), void *arg, int tasks, int threads)
   pool_next = 0;
   pool_helpers = helpers;
   pool_active = helpers;
-  pool_generation++;
+  __atomic_store_n(&pool_generation, (int)((unsigned)pool_generation + 1u), __ATOMIC_RELEASE);
   pthread_cond_broadcast(&pool_work);
   pthread_mutex_unlock(&pool_mutex);
   run_tasks(fn, arg);
+  int left;
+  while ((left = __atomic_load_n(&pool_active, __ATOMIC_ACQUIRE)) > 0) {
+    spin_while(&pool_active, left);
+    if (__atomic_load_n(&pool_active, __ATOMIC_ACQUIRE) == left) {
+      break; /* still the same after SPIN_MICROS: sleep */
+    }
+  }
   pthread_mutex_lock(&pool_mutex);
   while (pool_active > 0) {
     pthread_cond_wait(&pool_done, &pool_mutex);
@@ -653,10 +711,10 @@ typedef struct {
 } step_args;
 
 /* Layer l's rows of act for the block of B columns at j0: act is kept block by block (the
- * block's 5 L H rows of B floats at act + 5 L H j0), so that a block's gates are one stream in
+ * block's 4 L H rows of B floats at act + 4 L H j0), so that a block's gates are one stream in
  * memory for the forward op to write and the gradient to read. */
 static float *act_block(const step_args *a, int64_t j0, int B, int l) {
-  return a->act + j0 * 5 * a->L * a->H + (int64_t)(5 * l) * a->H * B;
+  return a->act + j0 * 4 * a->L * a->H + (int64_t)(4 * l) * a->H * B;
 }
 
 /* Where the block of columns at j0 starts in a state tensor (state, state_next, dstate_next,
@@ -721,13 +779,14 @@ static void step_forward_chunk(void *p, int t) {
   int H = a->H, M = 4 * H;
   int64_t P = a->P;
   int maxrows = MAX_ROWS(a);
-  size_t zsize = (size_t)M * BLOCK, asize = (size_t)(5 * H) * BLOCK;
+  size_t zsize = (size_t)M * BLOCK, asize = (size_t)(5 * H) * BLOCK; /* gates, tanh_c */
   float *z = scratch(0, zsize + asize + (size_t)maxrows * 2);
   if (z == NULL) {
     ((step_args *)p)->failed = 1;
     return;
   }
   float *gates = z + zsize; /* a layer's act for the block when act is not kept */
+  float *tanh_c = gates + (size_t)M * BLOCK; /* tanh(c_next): the gradient recomputes it */
   const float **rows = (const float **)(gates + asize);
   int64_t end = (int64_t)(t + 1) * CHUNK < P ? (int64_t)(t + 1) * CHUNK : P;
   int64_t R = 2 * (int64_t)a->L * H; /* state rows */
@@ -745,7 +804,7 @@ static void step_forward_chunk(void *p, int t) {
       a->mm->gates_forward(z, B, a->K[l], M, rows, a->in[l] + H);
       int64_t c0 = (int64_t)(2 * l) * H * B;
       cell_forward(z, s + c0, B, sn + c0, B, sn + c0 + H * B, B,
-                   a->act != NULL ? act_block(a, j0, B, l) : gates, B, H, B);
+                   a->act != NULL ? act_block(a, j0, B, l) : gates, B, tanh_c, B, H, B);
     }
     output_forward(a->y + j0, a->wout, sn + (R - H) * B, B, H, B);
   }
@@ -770,10 +829,7 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
       prefetch(a->state + state_block(a, j1), R * nb, 0);
       prefetch(a->dstate_next + state_block(a, j1), R * nb, 0);
       prefetch(a->dstate + state_block(a, j1), R * nb, 1);
-      for (int l = 0; l < L; l++) {
-        prefetch(a->state_next + state_block(a, j1) + (int64_t)(2 * l + 1) * H * nb,
-                 (int64_t)H * nb, 0);
-      }
+      prefetch(a->state_next + state_block(a, j1), R * nb, 0);
     }
     int64_t sb = state_block(a, j0);
     const float *s = a->state + sb, *sn = a->state_next + sb, *dsn = a->dstate_next + sb;
@@ -785,7 +841,8 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
     for (int l = L - 1; l >= 0; l--) {
       int64_t c0 = (int64_t)(2 * l) * H * B;
       int I = a->in[l];
-      cell_backward(act_block(a, j0, B, l), B, s + c0, dsn + c0, B, dh, dz, ds + c0, H, B);
+      cell_backward(act_block(a, j0, B, l), B, s + c0, dsn + c0, B, sn + c0, dh, dz, ds + c0, H,
+                    B);
       const float *below = l == 0 ? a->x + j0 : sn + (int64_t)(2 * l - 1) * H * B;
       layer_rows(a, l, j0, B, below, l == 0 ? P : B, rows);
       a->mm->kernel_grad(dw + a->Koff[l], rows, I + H, dz, M, B, dzT);
@@ -892,10 +949,10 @@ static int step_setup(TF_OpKernelContext *ctx, TF_Status *s, TF_Tensor **in, int
     return -1;
   }
   if (grad && (tf.NumDims(in[4]) != 2 || tf.Dim(in[4], 0) != S || tf.Dim(in[4], 1) != P
-               || tf.NumDims(in[5]) != 2 || tf.Dim(in[5], 0) != 5 * L * H
+               || tf.NumDims(in[5]) != 2 || tf.Dim(in[5], 0) != 4 * L * H
                || tf.Dim(in[5], 1) != P || tf.NumDims(in[6]) != 1 || tf.Dim(in[6], 0) != P
                || tf.NumDims(in[7]) != 2 || tf.Dim(in[7], 0) != S || tf.Dim(in[7], 1) != P)) {
-    fail(ctx, s, "L2lLstmStepGrad: state_next and dstate_next must be like the state, act [5 L "
+    fail(ctx, s, "L2lLstmStepGrad: state_next and dstate_next must be like the state, act [4 L "
                  "H, P], dy [P]");
     return -1;
   }
@@ -938,7 +995,7 @@ static void compute_step(void *kernel, TF_OpKernelContext *ctx) {
   if (read_inputs(ctx, s, 4, in) == 0 && step_setup(ctx, s, in, 0, &a, &threads) == 0) {
     int64_t ydims[1] = {a.P};
     int64_t sdims[2] = {tf.Dim(in[1], 0), a.P};
-    int64_t adims[2] = {5 * (int64_t)a.L * a.H, a.keep ? a.P : 0};
+    int64_t adims[2] = {4 * (int64_t)a.L * a.H, a.keep ? a.P : 0};
     out[0] = output(ctx, s, 0, ydims, 1);
     out[1] = output(ctx, s, 1, sdims, 2);
     out[2] = output(ctx, s, 2, adims, 2);

@@ -436,8 +436,8 @@ public final class Unroll implements AutoCloseable {
 
   /**
    * The session's options: threads (intra-op {@code threads}; inter-op as many where the problem
-   * has parallel branches, else 1: see {@link Problem#parallelBranches}), and XLA's JIT where a
-   * rule asks for it.
+   * has parallel branches, else none: -1 runs the ops in the calling thread, see
+   * {@link Problem#parallelBranches}), and XLA's JIT where a rule asks for it.
    */
   private static ConfigProto sessionConfig(int threads, boolean jit, boolean parallelBranches) {
     ConfigProto.Builder config = ConfigProto.newBuilder();
@@ -445,7 +445,7 @@ public final class Unroll implements AutoCloseable {
       config.setIntraOpParallelismThreads(threads);
     }
     if (!parallelBranches) {
-      config.setInterOpParallelismThreads(1);
+      config.setInterOpParallelismThreads(-1);
     } else if (threads > 0) {
       config.setInterOpParallelismThreads(threads);
     }

@@ -31,8 +31,8 @@ public interface Problem {
    * Whether the problem's graph has independent branches worth running side by side on
    * TensorFlow's inter-op threads (a convolution's input and filter gradients). Without them the
    * unroll is a chain of dependent ops, and handing ops from one thread to another costs more than
-   * it gains: the session then runs ops on one inter-op thread (the ops' own intra-op threads and
-   * the LSTM kernels' threads still work in parallel).
+   * it gains: the session then runs the ops in the thread that runs the unroll, with no inter-op
+   * threads (the ops' own intra-op threads and the LSTM kernels' threads still work in parallel).
    */
   default boolean parallelBranches() {
     return false;

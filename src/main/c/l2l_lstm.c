@@ -572,15 +572,16 @@ static int64_t micros(void) {
  * the CPU to any other thread that wants it. */
 #define SPIN_MICROS 2000
 
-/* Waits, yielding the CPU, until *p != v or SPIN_MICROS have passed. */
-static void spin_while(const int *p, int v) {
+/* Waits, yielding the CPU, until *p != v or SPIN_MICROS have passed; returns whether *p changed. */
+static int spin_while(const int *p, int v) {
   int64_t start = micros();
   for (int n = 0; __atomic_load_n(p, __ATOMIC_ACQUIRE) == v; n++) {
     if ((n & 15) == 15 && micros() - start > SPIN_MICROS) {
-      return;
+      return 0;
     }
     sched_yield();
   }
+  return 1;
 }
 
 static void *pool_worker(void *p) {
@@ -663,12 +664,9 @@ static void parallel(void (*fn)(void *, int), void *arg, int tasks, int threads)
   pthread_cond_broadcast(&pool_work);
   pthread_mutex_unlock(&pool_mutex);
   run_tasks(fn, arg);
-  int left;
-  while ((left = __atomic_load_n(&pool_active, __ATOMIC_ACQUIRE)) > 0) {
-    spin_while(&pool_active, left);
-    if (__atomic_load_n(&pool_active, __ATOMIC_ACQUIRE) == left) {
-      break; /* still the same after SPIN_MICROS: sleep */
-    }
+  int left; /* helpers still working; unchanged for SPIN_MICROS: sleep */
+  while ((left = __atomic_load_n(&pool_active, __ATOMIC_ACQUIRE)) > 0
+         && spin_while(&pool_active, left)) {
   }
   pthread_mutex_lock(&pool_mutex);
   while (pool_active > 0) {
@@ -820,10 +818,10 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
   int H = a->H, M = 4 * H, L = a->L;
   int64_t P = a->P;
   float *dwout = dw + a->wout_off;
+  int64_t R = 2 * (int64_t)L * H; /* state rows */
   for (int64_t j0 = begin; j0 < end; j0 += BLOCK) {
     int B = (int)(end - j0 < BLOCK ? end - j0 : BLOCK);
     int64_t j1 = j0 + B < end ? j0 + B : next; /* the block after this one, or -1 */
-    int64_t R = 2 * (int64_t)L * H; /* state rows */
     if (j1 >= 0) {
       int nb = (int)(P - j1 < BLOCK ? P - j1 : BLOCK);
       prefetch(a->state + state_block(a, j1), R * nb, 0);

@@ -116,8 +116,9 @@ public final class FusedLstm {
    * use; vectors 0: the widest vectors this CPU has, 8: 8-float vectors, to test that build on
    * any machine; keep 0: no gradient will be taken) to the output y [P] and the next state
    * [2 L H, P] (and, third, each layer's gate activations i, f, o, g, [4 L H, P], kept for the
-   * gradient, which recomputes tanh(c) from the next state; [4 L H, 0] with keep 0). Its gradient ({@code L2lLstmStepGrad}) returns the
-   * gradients of x, state and weights. The state tensors (and their gradients) hold their [2 L H,
+   * gradient, which recomputes tanh(c) from the next state; [4 L H, 0] with keep 0). Its
+   * gradient ({@code L2lLstmStepGrad}) returns the gradients of x, state and weights. The state
+   * tensors (and their gradients) hold their [2 L H,
    * P] elements in the op's own order, block by block ({@link #stepStateOrder}): a state that
    * starts as zeros and is read by these ops alone, as in the unroll, needs no conversion.
    *

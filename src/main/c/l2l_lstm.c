@@ -374,22 +374,26 @@ static void compute_backward(void *kernel, TF_OpKernelContext *ctx) {
 /* ---- the whole LSTM step in one op ---- */
 
 /*
- * L2lLstmStep(x [F, P], state [2 L H, P], weights [W], dims [3 or 4])
- *   -> (y [P], state_next [2 L H, P], act [4 L H, P])
- *   One step of the L-layer coordinatewise LSTM and its linear output for P coordinates (columns).
+ * L2lLstmStep(x [F, N], state [2 L H, P], weights [W], dims [3 or 4])
+ *   -> (y [N], state_next [2 L H, P], act [4 L H, P])
+ *   One step of the L-layer coordinatewise LSTM and its linear output for N coordinates (columns).
+ *   The state has P >= N columns, P a multiple of 32: the columns past N are padding, computed
+ *   from inputs of zero and never read back into x, y or the weight gradient (whose terms from
+ *   them are exact zeros, as their dy is zero), so that a problem of any size needs no padding
+ *   and slicing ops around the step.
  *   state holds, per layer l, c_l (rows 2lH..2lH+H-1) then h_l, stored block by block (see
  *   state_block; the same for state_next, dstate_next and dstate). weights holds, per layer, the
  *   kernel with the bias as a last row, [(I_l + H + 1), 4H] row by row (I_0 = F, else H; gates
  *   i, f, o, g), then the output weights [H + 1] (bias last). dims = {L, threads, vectors}
  *   (threads 0: the CPUs this process may run on; vectors 0: the widest this CPU has, 8: 8-float
- *   vectors, for tests). P is a multiple of 32. act keeps each layer's gates i, f, o, g for the
+ *   vectors, for tests). act keeps each layer's gates i, f, o, g for the
  *   gradient, block by block (see act_block); the gradient recomputes tanh(c_next) from
  *   state_next, which it reads anyway and which the gradient of the next step has just brought
  *   into the cache, rather than read a fifth group of rows. A fourth element of dims, keep, is 0
  *   when no gradient will be taken: act is then [4 L H, 0] (the gradient op refuses it), as
  *   writing act is a large part of a large problem's forward op.
- * L2lLstmStepGrad(x, state, weights, dims, state_next, act, dy [P], dstate_next [2 L H, P])
- *   -> (dx [F, P], dstate [2 L H, P], dweights [W])
+ * L2lLstmStepGrad(x, state, weights, dims, state_next, act, dy [N], dstate_next [2 L H, P])
+ *   -> (dx [F, N], dstate [2 L H, P], dweights [W])
  *
  * The P columns are cut into blocks of BLOCK columns, processed one at a time in cache: the gate
  * pre-activations are register-tiled products of the small kernels with the block's rows. Blocks
@@ -695,7 +699,7 @@ static float *scratch(int slot, size_t floats) {
 
 typedef struct {
   int L, H, F;
-  int64_t P, W;
+  int64_t P, N, W; /* state columns, x's columns (N <= P), weights */
   const float *x, *state, *w, *dy, *dstate_next;
   float *y, *state_next, *act, *dx, *dstate, *dw_parts;
   const float *K[MAX_LAYERS]; /* per layer: kernel with bias row */
@@ -772,13 +776,36 @@ static int step_groups(int64_t P) {
 /* The threads an op on P columns uses: its caller's alone below PARALLEL_MIN. */
 static int step_threads(int64_t P, int threads) { return P < PARALLEL_MIN ? 1 : threads; }
 
+/* Of the block of B columns at j0, the columns before N (0 to B). */
+static int valid(const step_args *a, int64_t j0, int B) {
+  int64_t v = a->N - j0;
+  return v < 0 ? 0 : v < B ? (int)v : B;
+}
+
+/* x for the block of B columns at j0, its rows *ld apart: in place where the block lies before N,
+ * else copied into edge ([F][B]) with zeros past N. */
+static const float *block_x(const step_args *a, int64_t j0, int B, float *edge, int64_t *ld) {
+  int v = valid(a, j0, B);
+  if (v == B) {
+    *ld = a->N;
+    return a->x + j0;
+  }
+  for (int k = 0; k < a->F; k++) {
+    memcpy(edge + (size_t)k * B, a->x + k * a->N + j0, sizeof(float) * (size_t)v);
+    memset(edge + (size_t)k * B + v, 0, sizeof(float) * (size_t)(B - v));
+  }
+  *ld = B;
+  return edge;
+}
+
 static void step_forward_chunk(void *p, int t) {
   const step_args *a = p;
   int H = a->H, M = 4 * H;
   int64_t P = a->P;
   int maxrows = MAX_ROWS(a);
   size_t zsize = (size_t)M * BLOCK, asize = (size_t)(5 * H) * BLOCK; /* gates, tanh_c */
-  float *z = scratch(0, zsize + asize + (size_t)maxrows * 2);
+  size_t psize = (size_t)maxrows * 2;                                  /* row pointers */
+  float *z = scratch(0, zsize + asize + psize + (size_t)(a->F + 1) * BLOCK);
   if (z == NULL) {
     ((step_args *)p)->failed = 1;
     return;
@@ -786,6 +813,7 @@ static void step_forward_chunk(void *p, int t) {
   float *gates = z + zsize; /* a layer's act for the block when act is not kept */
   float *tanh_c = gates + (size_t)M * BLOCK; /* tanh(c_next): the gradient recomputes it */
   const float **rows = (const float **)(gates + asize);
+  float *edge = gates + asize + psize; /* x and y of a block that reaches past N */
   int64_t end = (int64_t)(t + 1) * CHUNK < P ? (int64_t)(t + 1) * CHUNK : P;
   int64_t R = 2 * (int64_t)a->L * H; /* state rows */
   for (int64_t j0 = (int64_t)t * CHUNK; j0 < end; j0 += BLOCK) {
@@ -796,25 +824,33 @@ static void step_forward_chunk(void *p, int t) {
     }
     const float *s = a->state + state_block(a, j0);
     float *sn = a->state_next + state_block(a, j0);
+    int64_t ldx;
+    const float *x = block_x(a, j0, B, edge, &ldx);
     for (int l = 0; l < a->L; l++) {
-      const float *below = l == 0 ? a->x + j0 : sn + (int64_t)(2 * l - 1) * H * B;
-      layer_rows(a, l, j0, B, below, l == 0 ? P : B, rows);
+      const float *below = l == 0 ? x : sn + (int64_t)(2 * l - 1) * H * B;
+      layer_rows(a, l, j0, B, below, l == 0 ? ldx : B, rows);
       a->mm->gates_forward(z, B, a->K[l], M, rows, a->in[l] + H);
       int64_t c0 = (int64_t)(2 * l) * H * B;
       cell_forward(z, s + c0, B, sn + c0, B, sn + c0 + H * B, B,
                    a->act != NULL ? act_block(a, j0, B, l) : gates, B, tanh_c, B, H, B);
     }
-    output_forward(a->y + j0, a->wout, sn + (R - H) * B, B, H, B);
+    int v = valid(a, j0, B);
+    float *y = v == B ? a->y + j0 : edge + (size_t)a->F * BLOCK;
+    output_forward(y, a->wout, sn + (R - H) * B, B, H, B);
+    if (v < B) {
+      memcpy(a->y + j0, y, sizeof(float) * (size_t)v);
+    }
   }
 }
 
 /* The gradient for the columns of one chunk, its weight gradient added to dw (the layers' kernels
- * at Koff[l], the output weights at wout_off); dzT is the kernel gradient's scratch. next is the
- * first column of the chunk this task does next (-1: none), whose rows the last block
- * prefetches. */
+ * at Koff[l], the output weights at wout_off); dzT is the kernel gradient's scratch, edge
+ * ([2 F + 1][BLOCK]) holds x, dx and dy of a block that reaches past N. next is the first column
+ * of the chunk this task does next (-1: none), whose rows the last block prefetches. */
 static void step_backward_block_range(const step_args *a, int64_t begin, int64_t end,
                                       int64_t next, float *dz, float *dh, const float **rows,
-                                      float **out, const float **add, float *dzT, float *dw) {
+                                      float **out, const float **add, float *dzT, float *edge,
+                                      float *dw) {
   int H = a->H, M = 4 * H, L = a->L;
   int64_t P = a->P;
   float *dwout = dw + a->wout_off;
@@ -832,8 +868,16 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
     int64_t sb = state_block(a, j0);
     const float *s = a->state + sb, *sn = a->state_next + sb, *dsn = a->dstate_next + sb;
     float *ds = a->dstate + sb;
+    int v = valid(a, j0, B);
+    int64_t ldx;
+    const float *x = block_x(a, j0, B, edge, &ldx);
+    float *dxe = edge + (size_t)a->F * B, *dye = dxe + (size_t)a->F * B;
+    if (v < B) { /* dy is zero past N */
+      memcpy(dye, a->dy + j0, sizeof(float) * (size_t)v);
+      memset(dye + v, 0, sizeof(float) * (size_t)(B - v));
+    }
     /* output layer: its weights' gradient, and dL/dh of the top layer into dh */
-    const float *dy = a->dy + j0;
+    const float *dy = v == B ? a->dy + j0 : dye;
     output_backward(dy, sn + (R - H) * B, dsn + (R - H) * B, B, a->wout, dh, dwout, H, B);
     /* layers, top down; dh holds dL/dh of the layer's output for the block (rows B apart) */
     for (int l = L - 1; l >= 0; l--) {
@@ -841,12 +885,12 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
       int I = a->in[l];
       cell_backward(act_block(a, j0, B, l), B, s + c0, dsn + c0, B, sn + c0, dh, dz, ds + c0, H,
                     B);
-      const float *below = l == 0 ? a->x + j0 : sn + (int64_t)(2 * l - 1) * H * B;
-      layer_rows(a, l, j0, B, below, l == 0 ? P : B, rows);
+      const float *below = l == 0 ? x : sn + (int64_t)(2 * l - 1) * H * B;
+      layer_rows(a, l, j0, B, below, l == 0 ? ldx : B, rows);
       a->mm->kernel_grad(dw + a->Koff[l], rows, I + H, dz, M, B, dzT);
       for (int k = 0; k < I; k++) {
         if (l == 0) {
-          out[k] = a->dx + k * P + j0;
+          out[k] = v == B ? a->dx + k * a->N + j0 : dxe + (size_t)k * B;
           add[k] = NULL;
         } else {
           out[k] = dh + (size_t)k * B; /* becomes dL/dh of the layer below */
@@ -858,6 +902,11 @@ static void step_backward_block_range(const step_args *a, int64_t begin, int64_t
         add[I + u] = NULL;
       }
       a->mm->input_grad(out, add, a->K[l], M, I + H, dz, B);
+    }
+    if (v < B) {
+      for (int k = 0; k < a->F; k++) {
+        memcpy(a->dx + k * a->N + j0, dxe + (size_t)k * B, sizeof(float) * (size_t)v);
+      }
     }
   }
 }
@@ -872,7 +921,8 @@ static void step_backward_group(void *p, int g) {
   size_t buf = (size_t)(5 * H) * BLOCK;                   /* dz [4H][B], dh [H][B] */
   size_t ptrs = (size_t)maxrows * 2 * 3;                  /* rows, out, add (2 floats each) */
   size_t tsize = (size_t)BLOCK * ((M + vw - 1) / vw * vw); /* dz transposed */
-  float *mem = scratch(0, buf + ptrs + tsize + 16);
+  size_t esize = (size_t)(2 * a->F + 1) * BLOCK;          /* x, dx, dy past N */
+  float *mem = scratch(0, buf + ptrs + tsize + esize + 16);
   if (mem == NULL) {
     ((step_args *)p)->failed = 1;
     return;
@@ -883,6 +933,7 @@ static void step_backward_group(void *p, int g) {
   float **out = (float **)(rows + maxrows);
   const float **add = (const float **)(out + maxrows);
   float *dzT = mem + (buf + ptrs + 15) / 16 * 16;
+  float *edge = dzT + tsize;
   float *dw = a->dw_parts + (size_t)g * a->W;
   memset(dw, 0, sizeof(float) * (size_t)a->W);
   int chunks = step_chunks(P);
@@ -891,7 +942,7 @@ static void step_backward_group(void *p, int g) {
     int64_t begin = (int64_t)c * CHUNK;
     int64_t end = begin + CHUNK < P ? begin + CHUNK : P;
     int64_t next = c + groups < chunks ? (int64_t)(c + groups) * CHUNK : -1;
-    step_backward_block_range(a, begin, end, next, dz, dh, rows, out, add, dzT, dw);
+    step_backward_block_range(a, begin, end, next, dz, dh, rows, out, add, dzT, edge, dw);
   }
 }
 
@@ -932,8 +983,9 @@ static int step_setup(TF_OpKernelContext *ctx, TF_Status *s, TF_Tensor **in, int
   }
   int H = (int)(S / (2 * L));
   int F = (int)tf.Dim(in[0], 0);
-  if (tf.Dim(in[0], 1) != P || P % 32 != 0) {
-    fail(ctx, s, "L2lLstmStep: x and state must have the same columns, a multiple of 32");
+  int64_t N = tf.Dim(in[0], 1);
+  if (N > P || P % 32 != 0) {
+    fail(ctx, s, "L2lLstmStep: the state's columns must be a multiple of 32 and at least x's");
     return -1;
   }
   int64_t W = weight_count(L, H, F);
@@ -948,16 +1000,17 @@ static int step_setup(TF_OpKernelContext *ctx, TF_Status *s, TF_Tensor **in, int
   }
   if (grad && (tf.NumDims(in[4]) != 2 || tf.Dim(in[4], 0) != S || tf.Dim(in[4], 1) != P
                || tf.NumDims(in[5]) != 2 || tf.Dim(in[5], 0) != 4 * L * H
-               || tf.Dim(in[5], 1) != P || tf.NumDims(in[6]) != 1 || tf.Dim(in[6], 0) != P
+               || tf.Dim(in[5], 1) != P || tf.NumDims(in[6]) != 1 || tf.Dim(in[6], 0) != N
                || tf.NumDims(in[7]) != 2 || tf.Dim(in[7], 0) != S || tf.Dim(in[7], 1) != P)) {
     fail(ctx, s, "L2lLstmStepGrad: state_next and dstate_next must be like the state, act [4 L "
-                 "H, P], dy [P]");
+                 "H, P], dy like y [N]");
     return -1;
   }
   a->L = L;
   a->H = H;
   a->F = F;
   a->P = P;
+  a->N = N;
   a->W = W;
   a->x = tf.TensorData(in[0]);
   a->state = tf.TensorData(in[1]);
@@ -991,7 +1044,7 @@ static void compute_step(void *kernel, TF_OpKernelContext *ctx) {
   step_args a;
   int threads;
   if (read_inputs(ctx, s, 4, in) == 0 && step_setup(ctx, s, in, 0, &a, &threads) == 0) {
-    int64_t ydims[1] = {a.P};
+    int64_t ydims[1] = {a.N};
     int64_t sdims[2] = {tf.Dim(in[1], 0), a.P};
     int64_t adims[2] = {4 * (int64_t)a.L * a.H, a.keep ? a.P : 0};
     out[0] = output(ctx, s, 0, ydims, 1);
@@ -1023,7 +1076,7 @@ static void compute_step_grad(void *kernel, TF_OpKernelContext *ctx) {
   step_args a;
   int threads;
   if (read_inputs(ctx, s, 8, in) == 0 && step_setup(ctx, s, in, 1, &a, &threads) == 0) {
-    int64_t xdims[2] = {a.F, a.P};
+    int64_t xdims[2] = {a.F, a.N};
     int64_t sdims[2] = {tf.Dim(in[1], 0), a.P};
     int64_t wdims[1] = {a.W};
     out[0] = output(ctx, s, 0, xdims, 2);
@@ -1085,25 +1138,25 @@ static void shape_backward(TF_ShapeInferenceContext *ctx, TF_Status *s) {
   same_shape(ctx, s, 1, 1);
 }
 
-/* y is [P], P the state's columns; state_next has the shape of state. A known y lets the
- * shapes of the update and of every later theta be known when the graph is built (so that
- * theta + update can be an AddN, whose gradient needs no shapes at run time). */
+/* y is [N], N x's columns; state_next has the shape of state. A known y lets the shapes of the
+ * update and of every later theta be known when the graph is built (so that theta + update can
+ * be an AddN, whose gradient needs no shapes at run time). */
 static void shape_step(TF_ShapeInferenceContext *ctx, TF_Status *s) {
   same_shape(ctx, s, 1, 1);
   if (tf.GetCode(s) != TF_OK) {
     return;
   }
-  TF_ShapeHandle *state = tf.NewShapeHandle();
+  TF_ShapeHandle *x = tf.NewShapeHandle();
   TF_ShapeHandle *y = tf.NewShapeHandle();
-  tf.ShapeInferenceContextGetInput(ctx, 1, state, s);
-  if (tf.GetCode(s) == TF_OK && tf.ShapeInferenceContextRankKnown(ctx, state)) {
-    tf.ShapeInferenceContextSubshape(ctx, state, 1, 2, y, s);
+  tf.ShapeInferenceContextGetInput(ctx, 0, x, s);
+  if (tf.GetCode(s) == TF_OK && tf.ShapeInferenceContextRankKnown(ctx, x)) {
+    tf.ShapeInferenceContextSubshape(ctx, x, 1, 2, y, s);
     if (tf.GetCode(s) == TF_OK) {
       tf.ShapeInferenceContextSetOutput(ctx, 0, y, s);
     }
   }
   tf.DeleteShapeHandle(y);
-  tf.DeleteShapeHandle(state);
+  tf.DeleteShapeHandle(x);
 }
 
 /* dx, dstate and dweights have the shapes of x, state and weights. */

@@ -35,6 +35,7 @@ import org.tensorflow.types.TFloat32;
  *
  * <p>Two graphs compute the same function. {@link #build} (the unroll, where speed matters)
  * lays the state out as [features, coordinates] with the coordinates padded to a multiple of 16
+ * (32 for the step kernel, which pads its state alone: its input and update are unpadded)
  * and the biases and output scale folded into the MatMuls, and computes the cell with stock ops
  * or the fused kernels ({@link Kernel}). {@link #step(Ops, List, Operand, List)}
  * (export and {@code LearnedOptimizer}) keeps one row per coordinate, so the number of
@@ -380,15 +381,16 @@ public final class CoordinatewiseLstm implements LearnedRule {
 
       @Override
       public Step step(Ops tf, Operand<TFloat32> grad, List<Operand<TFloat32>> state) {
-        // int32 paddings and slice bounds: the gradients of Pad and Slice mix them with int32
-        // shapes.
-        Operand<TFloat32> g = padded == n ? grad
+        // The STEP kernel takes the n coordinates as they are (its state alone is padded); the
+        // others pad them, with int32 paddings and slice bounds: the gradients of Pad and Slice
+        // mix them with int32 shapes.
+        Operand<TFloat32> g = padded == n || kernel == Kernel.STEP ? grad
             : tf.pad(grad, tf.constant(new int[][] {{0, (int) (padded - n)}}), tf.constant(0f));
         Operand<TFloat32> x = config.preprocessing()
             .applyRows(tf.withSubScope("preprocess"), g, config.preprocessP());
-        Operand<TFloat32> preprocessed = x; // [inputs, padded n], for histograms
+        Operand<TFloat32> preprocessed = x; // [inputs, n or padded n], for histograms
         Ops output = tf.withSubScope("output");
-        Operand<TFloat32> flat; // the update of the padded coordinates, [padded n]
+        Operand<TFloat32> flat; // the update, [n] (STEP) or [padded n]
         List<Operand<TFloat32>> next = new ArrayList<>();
         if (kernel == Kernel.STEP) {
           List<Operand<TFloat32>> out = FusedLstm.step(tf.withSubScope("lstm_step"), x,
@@ -429,7 +431,8 @@ public final class CoordinatewiseLstm implements LearnedRule {
         }
         // StridedSlice, not Slice: its gradient is one StridedSliceGrad (with a Shape), where
         // Slice's builds the padding at run time in nine ops, per step.
-        Operand<TFloat32> update = padded == n ? output.withName("update").identity(flat)
+        Operand<TFloat32> update = padded == n || kernel == Kernel.STEP
+            ? output.withName("update").identity(flat)
             : output.withName("update").stridedSlice(flat, output.constant(new int[] {0}),
                 output.constant(new int[] {(int) n}), output.constant(new int[] {1}));
         return new Step(update, next, preprocessed);

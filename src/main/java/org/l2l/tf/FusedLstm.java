@@ -109,12 +109,13 @@ public final class FusedLstm {
 
   /**
    * One whole step of an L-layer LSTM and its linear output ({@code L2lLstmStep}): {@code x}
-   * [F, P] (the preprocessed gradients; P a multiple of 32), {@code state} [2 L H, P] (per layer
-   * c then h), {@code weights} [W] (per layer the kernel with its bias as a last row, [(I + H +
+   * [F, N] (the preprocessed gradients of N coordinates), {@code state} [2 L H, P] (per layer c
+   * then h; P, a multiple of 32, at least N: the columns past N are padding, computed from zero
+   * inputs and read back into nothing), {@code weights} [W] (per layer the kernel with its bias as a last row, [(I + H +
    * 1), 4H] row by row, then the output weights [H + 1]) and {@code dims} [3] = {L, threads,
    * vectors} or [4] = {L, threads, vectors, keep} (threads 0: every processor this process may
    * use; vectors 0: the widest vectors this CPU has, 8: 8-float vectors, to test that build on
-   * any machine; keep 0: no gradient will be taken) to the output y [P] and the next state
+   * any machine; keep 0: no gradient will be taken) to the output y [N] and the next state
    * [2 L H, P] (and, third, each layer's gate activations i, f, o, g, [4 L H, P], kept for the
    * gradient, which recomputes tanh(c) from the next state; [4 L H, 0] with keep 0). Its
    * gradient ({@code L2lLstmStepGrad}) returns the gradients of x, state and weights. The state

@@ -494,6 +494,82 @@ class FusedLstmTest {
     }
   }
 
+  /**
+   * x of fewer columns than the state (the unroll's unpadded coordinates): the same y, next
+   * state and gradients, bit for bit, as x and dy padded with zeros to the state's columns; at
+   * 4,147 columns the last block reaches past them (and x's second row starts unaligned), at
+   * 4,000 two blocks lie wholly past them.
+   */
+  @Test
+  void stepOpTakesFewerColumnsThanItsStateBitForBit() {
+    int layers = 2;
+    int h = 5;
+    int cols = 4160;
+    int rows = 2 * layers * h;
+    int weights = (2 + h + 1) * 4 * h + (2 * h + 1) * 4 * h + h + 1;
+    SplittableRandom rng = new SplittableRandom(14);
+    float[] state = random(rng, rows * cols, 1.5);
+    float[] w = random(rng, weights, 0.8);
+    float[] dstateNext = random(rng, rows * cols, 0.5);
+    for (int n : new int[] {4147, 4000}) {
+      float[] x = random(rng, 2 * n, 3);
+      float[] dy = random(rng, n, 1);
+      float[] xPadded = new float[2 * cols];
+      for (int k = 0; k < 2; k++) {
+        System.arraycopy(x, k * n, xPadded, k * cols, n);
+      }
+      float[] dyPadded = java.util.Arrays.copyOf(dy, cols);
+      List<float[]> unpadded = stepAndGradients(layers, rows, x, n, state, cols, w, dy,
+          dstateNext);
+      List<float[]> padded = stepAndGradients(layers, rows, xPadded, cols, state, cols, w,
+          dyPadded, dstateNext);
+      assertEquals(n, unpadded.get(0).length, "y has x's columns");
+      assertArrayEquals(java.util.Arrays.copyOf(padded.get(0), n), unpadded.get(0), n + ": y");
+      assertArrayEquals(padded.get(1), unpadded.get(1), n + ": next state");
+      assertEquals(2 * n, unpadded.get(2).length, "dx has x's shape");
+      for (int k = 0; k < 2; k++) {
+        assertArrayEquals(java.util.Arrays.copyOfRange(padded.get(2), k * cols, k * cols + n),
+            java.util.Arrays.copyOfRange(unpadded.get(2), k * n, k * n + n), n + ": dx row " + k);
+      }
+      assertArrayEquals(padded.get(3), unpadded.get(3), n + ": dstate");
+      assertArrayEquals(padded.get(4), unpadded.get(4), n + ": dweights");
+    }
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      List<Operand<TFloat32>> wide = FusedLstm.step(tf, tf.constant(new float[2][48]),
+          tf.constant(new float[rows][32]), tf.constant(w), tf.constant(new float[] {2, 1, 0}));
+      TFInvalidArgumentException e = assertThrows(TFInvalidArgumentException.class,
+          () -> s.runner().fetch(wide.get(0)).run().close());
+      assertTrue(e.getMessage().contains("at least x's"), e.getMessage());
+    }
+  }
+
+  /** y, the next state, and the gradients of x, state and weights for dy and dstateNext. */
+  private static List<float[]> stepAndGradients(int layers, int rows, float[] x, int n,
+      float[] state, int cols, float[] w, float[] dy, float[] dstateNext) {
+    List<float[]> got = new java.util.ArrayList<>();
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      var xs = matrix(tf, x, 2, n);
+      var ss = matrix(tf, state, rows, cols);
+      var ws = tf.constant(w);
+      List<Operand<TFloat32>> out = FusedLstm.step(tf, xs, ss, ws,
+          tf.constant(new float[] {layers, 2, 0}));
+      Operand<TFloat32> loss = tf.math.add(
+          tf.reduceSum(tf.math.mul(out.get(0), tf.constant(dy)), tf.constant(0)),
+          tf.reduceSum(tf.math.mul(out.get(1), matrix(tf, dstateNext, rows, cols)),
+              tf.constant(new int[] {0, 1})));
+      var grads = tf.gradients(loss, List.of(xs, ss, ws));
+      try (var r = s.runner().fetch(out.get(0)).fetch(out.get(1)).fetch(grads.dy(0))
+          .fetch(grads.dy(1)).fetch(grads.dy(2)).run()) {
+        for (int i = 0; i < 5; i++) {
+          got.add(Tensors.toArray(r.get(i)));
+        }
+      }
+    }
+    return got;
+  }
+
   /** The step ops' state order: blocks of 128 columns, a block's rows one after another. */
   @Test
   void stepStateOrderIsBlocksOfColumns() {

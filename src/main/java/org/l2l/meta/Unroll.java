@@ -547,6 +547,9 @@ public final class Unroll implements AutoCloseable {
         runner.fetch(metaGradientNorm).addTarget(trainOp);
       } else {
         runner.addTarget(carryOp);
+        for (RuleGraph rg : ruleGraphs) {
+          rg.feedWithoutGradient(runner, owned);
+        }
       }
       if (trace != null) {
         runner.setOptions(org.tensorflow.proto.RunOptions.newBuilder()

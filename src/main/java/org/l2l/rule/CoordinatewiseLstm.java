@@ -12,6 +12,9 @@ import org.l2l.config.Flag;
 import org.l2l.config.Json;
 import org.l2l.problem.Random;
 import org.l2l.tf.FusedLstm;
+import org.l2l.tf.Tensors;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
@@ -368,11 +371,16 @@ public final class CoordinatewiseLstm implements LearnedRule {
       }
       parts.add(fused.reshape(outKernel, flat));
       flatWeights = fused.withName("weights").concat(parts, fused.constant(0));
-      dims = fused.withName("dims").constant(
-          new float[] {config.layers(), threads, 0, keepGates ? 1 : 0});
+      // A run that takes no meta-gradient (a validation during training) feeds keep 0: the
+      // same results, without writing the gates (see withoutGradient).
+      float[] d = {config.layers(), threads, 0, keepGates ? 1 : 0};
+      dims = keepGates ? fused.withName("dims").placeholderWithDefault(
+          fused.withName("dims_value").constant(d), Shape.of(4))
+          : fused.withName("dims").constant(d);
     }
     Operand<TFloat32> stepWeights = flatWeights;
     Operand<TFloat32> stepDims = dims;
+    float[] noGates = {config.layers(), threads, 0, 0};
     return new RuleGraph() {
       @Override
       public List<Shape> stateShapes() {
@@ -436,6 +444,15 @@ public final class CoordinatewiseLstm implements LearnedRule {
             : output.withName("update").stridedSlice(flat, output.constant(new int[] {0}),
                 output.constant(new int[] {(int) n}), output.constant(new int[] {1}));
         return new Step(update, next, preprocessed);
+      }
+
+      @Override
+      public void feedWithoutGradient(Session.Runner runner, List<Tensor> owned) {
+        if (keepGates && kernel == Kernel.STEP) {
+          TFloat32 t = Tensors.floats(noGates, noGates.length);
+          owned.add(t);
+          runner.feed(stepDims, t);
+        }
       }
 
       @Override

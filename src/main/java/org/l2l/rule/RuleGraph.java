@@ -2,6 +2,8 @@ package org.l2l.rule;
 
 import java.util.List;
 import org.tensorflow.Operand;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
@@ -30,6 +32,14 @@ public interface RuleGraph {
    * {@link #stateShapes()} entry.
    */
   Step step(Ops tf, Operand<TFloat32> grad, List<Operand<TFloat32>> state);
+
+  /**
+   * Feeds what makes a run that takes no meta-gradient skip the work only a gradient needs (the
+   * step kernel's saved gates), with the same results; nothing for most rules.
+   *
+   * @param owned tensors fed here, for the caller to close after the run
+   */
+  default void feedWithoutGradient(Session.Runner runner, List<Tensor> owned) {}
 
   /** The meta-parameters phi the meta-optimizer trains (empty for hand-designed rules). */
   default List<Variable<TFloat32>> metaParams() {

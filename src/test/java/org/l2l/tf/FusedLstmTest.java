@@ -652,6 +652,56 @@ class FusedLstmTest {
     assertArrayEquals(losses.get(0), losses.get(1));
   }
 
+  /**
+   * A training graph's step keeps its gates, unless a run feeds what the rule's
+   * feedWithoutGradient gives (Unroll does, for runs without a meta-step: validations): then
+   * none, with the same update and next state bit for bit.
+   */
+  @Test
+  void trainingStepKeepsNoGatesWhenFedWithoutGradient() {
+    int n = 300;
+    float[] grad = random(new SplittableRandom(15), n, 0.1);
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      CoordinatewiseLstm lstm = new CoordinatewiseLstm(CONFIG, CoordinatewiseLstm.Kernel.STEP);
+      var rg = lstm.build(tf, n, new SplittableRandom(3));
+      List<Operand<TFloat32>> state = new java.util.ArrayList<>();
+      for (var shape : rg.stateShapes()) {
+        state.add(tf.zeros(tf.constant(shape), TFloat32.class));
+      }
+      var step = rg.step(tf, tf.constant(grad), state);
+      List<org.tensorflow.GraphOperation> act = new java.util.ArrayList<>();
+      g.operations().forEachRemaining(op -> {
+        if (op.type().equals("L2lLstmStep")) {
+          act.add(op);
+        }
+      });
+      assertEquals(1, act.size(), "one step op");
+      s.initialize();
+      List<float[]> kept = new java.util.ArrayList<>();
+      List<float[]> bare = new java.util.ArrayList<>();
+      for (boolean without : new boolean[] {false, true}) {
+        List<org.tensorflow.Tensor> owned = new java.util.ArrayList<>();
+        Session.Runner r = s.runner().fetch(step.update()).fetch(step.state().get(0))
+            .fetch(act.get(0).output(2));
+        if (without) {
+          rg.feedWithoutGradient(r, owned);
+        }
+        try (var out = r.run()) {
+          (without ? bare : kept).add(Tensors.toArray(out.get(0)));
+          (without ? bare : kept).add(Tensors.toArray(out.get(1)));
+          // 300 coordinates: the state has 320 columns
+          assertEquals(without ? 0 : 4L * CONFIG.layers() * CONFIG.hiddenSize() * 320,
+              out.get(2).shape().size(), "gates kept: " + !without);
+        } finally {
+          owned.forEach(org.tensorflow.Tensor::close);
+        }
+      }
+      assertArrayEquals(kept.get(0), bare.get(0), "update");
+      assertArrayEquals(kept.get(1), bare.get(1), "next state");
+    }
+  }
+
   @Test
   void stepBadShapesAreErrors() {
     try (Graph g = new Graph(); Session s = new Session(g)) {

@@ -223,6 +223,10 @@ public final class Unroll implements AutoCloseable {
       stepInputs.add(new ArrayList<>());
     }
     List<Operand<TFloat32>> stepLosses = new ArrayList<>();
+    // The meta-loss's terms: f(theta_t), or (see below) a term with its value whose gradient
+    // with respect to theta_t is the optimizee gradient the step has computed.
+    List<Operand<TFloat32>> metaTerms = new ArrayList<>();
+    boolean reuseGradients = !options.secondDerivatives() && !options.logMetaLoss();
     for (int t = 0; t < length; t++) {
       Ops step = tf.withSubScope("step_" + t);
       Ops fScope = step.withSubScope("f");
@@ -233,6 +237,7 @@ public final class Unroll implements AutoCloseable {
       Ops m = step.withSubScope("m");
       Ops update = step.withSubScope("update");
       List<Operand<TFloat32>> nextTheta = new ArrayList<>();
+      Operand<TFloat32> dot = null; // sum over bindings of theta_t . stop(g_t)
       for (int b = 0; b < bindings.size(); b++) {
         Operand<TFloat32> grad = dy.dy(b);
         if (!options.secondDerivatives()) {
@@ -240,6 +245,11 @@ public final class Unroll implements AutoCloseable {
               .stopGradient(grad);
         }
         stepGradients.get(b).add(grad);
+        if (reuseGradients) {
+          Operand<TFloat32> d = gradScope.reduceSum(gradScope.math.mul(thetaT.get(b), grad),
+              gradScope.constant(0));
+          dot = dot == null ? d : gradScope.math.add(dot, d);
+        }
         RuleGraph.Step u = ruleGraphs.get(b).step(single ? m
             : m.withSubScope(bindings.get(b).label()), grad, stateT.get(b));
         stepUpdates.get(b).add(u.update());
@@ -249,17 +259,30 @@ public final class Unroll implements AutoCloseable {
         nextTheta.add(plus(update.withName("theta" + suffix(b)), thetaT.get(b), u.update()));
         stateT.set(b, u.state());
       }
+      // Without second derivatives, d f(theta_t) / d theta_t in the meta-gradient is the
+      // optimizee gradient g_t this step has computed, the same ops on the same values: the term
+      // stop(f) + (theta_t . stop(g_t) - stop(theta_t . stop(g_t))) has f's value (x - x is 0)
+      // and g_t as that gradient, so the meta-gradient does not run the optimizee's backward
+      // pass a second time (theta_0 takes no meta-gradient: its term stays f).
+      if (reuseGradients && t > 0) {
+        Ops term = step.withSubScope("meta_term");
+        metaTerms.add(term.math.add(term.stopGradient(f),
+            term.math.sub(dot, term.stopGradient(dot))));
+      } else {
+        metaTerms.add(f);
+      }
       thetaT = nextTheta;
     }
     Ops last = tf.withSubScope("step_" + length).withSubScope("f");
     stepLosses.add(problemGraph.loss(last, params(last, thetaT), length));
+    metaTerms.add(stepLosses.get(length));
 
     Ops meta = tf.withSubScope("meta_loss");
     losses = meta.withName("losses").stack(stepLosses);
     // ReduceSum over a stack, not AddN: AddN reuses whichever input buffer is free first, so its
     // summation order (and last bit) would depend on thread timing.
-    Operand<TFloat32> summed = meta.stack(options.includeInitialLoss() ? stepLosses
-        : stepLosses.subList(1, stepLosses.size()));
+    Operand<TFloat32> summed = meta.stack(options.includeInitialLoss() ? metaTerms
+        : metaTerms.subList(1, metaTerms.size()));
     if (options.logMetaLoss()) {
       summed = meta.math.log(summed);
     }

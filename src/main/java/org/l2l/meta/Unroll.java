@@ -230,16 +230,21 @@ public final class Unroll implements AutoCloseable {
     for (int t = 0; t < length; t++) {
       Ops step = tf.withSubScope("step_" + t);
       Ops fScope = step.withSubScope("f");
-      Operand<TFloat32> f = problemGraph.loss(fScope, params(fScope, thetaT), t);
-      stepLosses.add(f);
       Ops gradScope = step.withSubScope("gradient");
-      var dy = gradScope.gradients(f, thetaT);
+      List<Operand<TFloat32>> ps = params(fScope, thetaT);
+      ProblemGraph.LossAndGradients written = problemGraph.lossAndGradients(fScope, gradScope,
+          ps, t);
+      Operand<TFloat32> f = written != null ? written.loss() : problemGraph.loss(fScope, ps, t);
+      stepLosses.add(f);
+      var dy = written != null ? null : gradScope.gradients(f, thetaT);
       Ops m = step.withSubScope("m");
       Ops update = step.withSubScope("update");
       List<Operand<TFloat32>> nextTheta = new ArrayList<>();
       Operand<TFloat32> dot = null; // sum over bindings of theta_t . stop(g_t)
       for (int b = 0; b < bindings.size(); b++) {
-        Operand<TFloat32> grad = dy.dy(b);
+        Operand<TFloat32> grad = written != null
+            ? flatGradient(gradScope, written.gradients(), bindings.get(b).params())
+            : dy.dy(b);
         if (!options.secondDerivatives()) {
           grad = gradScope.withName("stop" + suffix(b))
               .stopGradient(grad);
@@ -440,6 +445,20 @@ public final class Unroll implements AutoCloseable {
       }
     }
     return params;
+  }
+
+  /**
+   * A binding's flat gradient from the problem's per-parameter gradients: what TensorFlow's
+   * gradients of {@link #splitParams} give (each reshaped to a vector, concatenated in order).
+   */
+  private static Operand<TFloat32> flatGradient(Ops tf, List<Operand<TFloat32>> grads,
+      List<Integer> params) {
+    Operand<org.tensorflow.types.TInt64> vector = tf.constant(new long[] {-1});
+    List<Operand<TFloat32>> parts = new ArrayList<>();
+    for (int i : params) {
+      parts.add(tf.reshape(grads.get(i), vector));
+    }
+    return parts.size() == 1 ? parts.get(0) : tf.concat(parts, tf.constant(0));
   }
 
   /** Splits a flat coordinate vector into the given parameter tensors. */

@@ -33,7 +33,12 @@ final class Classification {
   /** The mean softmax cross-entropy of {@code logits} [batch, classes] against one-hot labels. */
   static Operand<TFloat32> crossEntropy(Ops tf, Operand<TFloat32> logits,
       Operand<TFloat32> oneHot, int batchSize) {
-    Operand<TFloat32> logProbabilities = tf.nn.logSoftmax(logits);
+    return meanCrossEntropy(tf, tf.nn.logSoftmax(logits), oneHot, batchSize);
+  }
+
+  /** The mean cross-entropy from log-probabilities [batch, classes] and one-hot labels. */
+  static Operand<TFloat32> meanCrossEntropy(Ops tf, Operand<TFloat32> logProbabilities,
+      Operand<TFloat32> oneHot, int batchSize) {
     Operand<TFloat32> picked = tf.reduceSum(tf.math.mul(oneHot, logProbabilities),
         tf.constant(new int[] {0, 1}));
     return tf.withName("loss").math.mul(picked, tf.constant(-1f / batchSize));

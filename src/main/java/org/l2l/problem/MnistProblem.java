@@ -247,15 +247,63 @@ public final class MnistProblem implements Problem {
     return new ProblemGraph() {
       @Override
       public Operand<TFloat32> loss(Ops tf, List<Operand<TFloat32>> params, int step) {
+        Operand<TFloat32> logits = logits(tf, params, step, new ArrayList<>(), new ArrayList<>());
+        return Classification.crossEntropy(tf, logits, stepLabels.get(step), batchSize);
+      }
+
+      /** The net's logits; each layer's input and pre-activation are added to the lists. */
+      private Operand<TFloat32> logits(Ops tf, List<Operand<TFloat32>> params, int step,
+          List<Operand<TFloat32>> inputs, List<Operand<TFloat32>> preActivations) {
         Operand<TFloat32> x = stepImages.get(step);
         for (int l = 0; l + 1 < widths.length; l++) {
           Ops layer = tf.withSubScope("layer" + l);
+          inputs.add(x);
           x = layer.math.add(layer.linalg.matMul(x, params.get(2 * l)), params.get(2 * l + 1));
+          preActivations.add(x);
           if (l + 2 < widths.length) {
             x = activation == Activation.SIGMOID ? layer.math.sigmoid(x) : layer.nn.relu(x);
           }
         }
-        return Classification.crossEntropy(tf, x, stepLabels.get(step), batchSize);
+        return x;
+      }
+
+      /**
+       * The loss as {@link #loss} builds it, and its backward pass as TensorFlow's gradients
+       * would build it, minus their shape bookkeeping: the log-softmax gradient dl - softmax *
+       * sum(dl) with dl = labels * (-1 / batch), then per layer (last first) dW = x^T dz, db =
+       * the column sums of dz, dx = dz W^T and the activation's gradient op.
+       */
+      @Override
+      public LossAndGradients lossAndGradients(Ops tf, Ops grad, List<Operand<TFloat32>> params,
+          int step) {
+        List<Operand<TFloat32>> inputs = new ArrayList<>();
+        List<Operand<TFloat32>> preActivations = new ArrayList<>();
+        Operand<TFloat32> logits = logits(tf, params, step, inputs, preActivations);
+        Operand<TFloat32> labels = stepLabels.get(step);
+        Operand<TFloat32> logProbabilities = tf.nn.logSoftmax(logits);
+        Operand<TFloat32> loss = Classification.meanCrossEntropy(tf, logProbabilities, labels,
+            batchSize);
+
+        Operand<TFloat32> dl = grad.math.mul(labels, grad.constant(-1f / batchSize));
+        Operand<TFloat32> dz = grad.math.sub(dl, grad.math.mul(
+            grad.reduceSum(dl, grad.constant(new int[] {1}), org.tensorflow.op.core.ReduceSum
+                .keepDims(true)), grad.math.exp(logProbabilities)));
+        List<Operand<TFloat32>> grads = new ArrayList<>(java.util.Collections.nCopies(
+            params.size(), (Operand<TFloat32>) null));
+        Operand<org.tensorflow.types.TInt32> rows = grad.constant(new int[] {0});
+        for (int l = widths.length - 2; l >= 0; l--) {
+          grads.set(2 * l, grad.linalg.matMul(inputs.get(l), dz,
+              org.tensorflow.op.linalg.MatMul.transposeA(true)));
+          grads.set(2 * l + 1, grad.reduceSum(dz, rows));
+          if (l > 0) {
+            Operand<TFloat32> dx = grad.linalg.matMul(dz, params.get(2 * l),
+                org.tensorflow.op.linalg.MatMul.transposeB(true));
+            dz = activation == Activation.SIGMOID
+                ? grad.math.sigmoidGrad(inputs.get(l), dx)
+                : grad.nn.reluGrad(dx, preActivations.get(l - 1));
+          }
+        }
+        return new LossAndGradients(loss, grads);
       }
 
       @Override

@@ -134,6 +134,67 @@ public class MnistProblemTest {
     }
   }
 
+  /**
+   * The written-out loss and gradients ({@code ProblemGraph.lossAndGradients}) against
+   * TensorFlow's symbolic gradients of {@code loss}: the same floats, bit for bit.
+   */
+  private static void checkWrittenGradients(MnistProblem.Activation activation, int layers,
+      int batch) {
+    MnistData data = tinyData(300, 30, 12);
+    MnistProblem p = new MnistProblem(6, layers, activation, batch, 30, () -> data);
+    var inst = (MnistProblem.MnistInstance) p.sample(new SplittableRandom(9));
+    float[] theta = new float[(int) p.numCoordinates()];
+    SplittableRandom r = new SplittableRandom(2);
+    for (int i = 0; i < theta.length; i++) {
+      theta[i] = (float) (Random.gaussian(r) * 0.8);
+    }
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      ProblemGraph pg = p.build(tf, 1);
+      Placeholder<TFloat32> flat = tf.placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(theta.length)));
+      List<Operand<TFloat32>> params = new ArrayList<>();
+      long offset = 0;
+      for (ParamSpec spec : p.params()) {
+        params.add(tf.reshape(tf.slice(flat, tf.constant(new long[] {offset}),
+            tf.constant(new long[] {spec.size()})), tf.constant(spec.shape())));
+        offset += spec.size();
+      }
+      Operand<TFloat32> loss = pg.loss(tf, params, 0);
+      var symbolic = tf.gradients(loss, params);
+      ProblemGraph.LossAndGradients written = pg.lossAndGradients(tf.withSubScope("f"),
+          tf.withSubScope("g"), params, 0);
+      List<Tensor> owned = new ArrayList<>();
+      Session.Runner runner = s.runner();
+      pg.feed(runner, inst, 0, owned);
+      TFloat32 th = Tensors.floats(theta, theta.length);
+      owned.add(th);
+      runner.feed(flat, th).fetch(loss).fetch(written.loss());
+      for (int i = 0; i < params.size(); i++) {
+        runner.fetch(symbolic.dy(i)).fetch(written.gradients().get(i));
+      }
+      try (var out = runner.run()) {
+        assertEquals(Tensors.toScalar(out.get(0)), Tensors.toScalar(out.get(1)), "loss");
+        for (int i = 0; i < params.size(); i++) {
+          float[] want = Tensors.toArray(out.get(2 + 2 * i));
+          float[] got = Tensors.toArray(out.get(3 + 2 * i));
+          assertEquals(p.params().get(i).size(), got.length, "gradient size");
+          assertArrayEquals(want, got, activation + " layers " + layers + " gradient of "
+              + p.params().get(i).name());
+        }
+      } finally {
+        owned.forEach(Tensor::close);
+      }
+    }
+  }
+
+  @Test
+  void writtenGradientsAreTensorFlowsBitForBit() {
+    checkWrittenGradients(MnistProblem.Activation.SIGMOID, 1, 128);
+    checkWrittenGradients(MnistProblem.Activation.SIGMOID, 2, 7);
+    checkWrittenGradients(MnistProblem.Activation.RELU, 2, 7);
+  }
+
   @Test
   void sigmoidLossMatchesPlainJavaReference() {
     checkLoss(MnistProblem.Activation.SIGMOID, 1);

@@ -83,30 +83,42 @@ public class MnistProblemTest {
     assertNotEquals(a.batchSeed(), c.batchSeed());
   }
 
+  /** Parameters larger than the N(0, 0.01) start, so that activations are far from linear. */
+  private static float[] largeTheta(MnistProblem p, long seed) {
+    float[] theta = new float[(int) p.numCoordinates()];
+    SplittableRandom r = new SplittableRandom(seed);
+    for (int i = 0; i < theta.length; i++) {
+      theta[i] = (float) (Random.gaussian(r) * 0.8);
+    }
+    return theta;
+  }
+
+  /** The problem's parameter tensors, in spec order, sliced from a flat vector. */
+  private static List<Operand<TFloat32>> paramsOf(Ops tf, Operand<TFloat32> flat,
+      MnistProblem p) {
+    List<Operand<TFloat32>> params = new ArrayList<>();
+    long offset = 0;
+    for (ParamSpec spec : p.params()) {
+      params.add(tf.reshape(tf.slice(flat, tf.constant(new long[] {offset}),
+          tf.constant(new long[] {spec.size()})), tf.constant(spec.shape())));
+      offset += spec.size();
+    }
+    return params;
+  }
+
   /** The graph's loss at every step of an unroll of 3 equals the reference on that step's batch. */
   private static void checkLoss(MnistProblem.Activation activation, int layers) {
     MnistData data = tinyData(40, 12, 11);
     int unroll = 3;
     MnistProblem p = new MnistProblem(5, layers, activation, 7, 12, () -> data);
     var inst = (MnistProblem.MnistInstance) p.sample(new SplittableRandom(8));
-    // Larger parameters than the N(0, 0.01) start, so that activations are far from linear.
-    float[] theta = new float[(int) p.numCoordinates()];
-    SplittableRandom r = new SplittableRandom(1);
-    for (int i = 0; i < theta.length; i++) {
-      theta[i] = (float) (Random.gaussian(r) * 0.8);
-    }
+    float[] theta = largeTheta(p, 1);
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
       ProblemGraph pg = p.build(tf, unroll);
       Placeholder<TFloat32> flat = tf.placeholder(TFloat32.class,
           Placeholder.shape(Shape.of(theta.length)));
-      List<Operand<TFloat32>> params = new ArrayList<>();
-      long offset = 0;
-      for (ParamSpec spec : p.params()) {
-        params.add(tf.reshape(tf.slice(flat, tf.constant(new long[] {offset}),
-            tf.constant(new long[] {spec.size()})), tf.constant(spec.shape())));
-        offset += spec.size();
-      }
+      List<Operand<TFloat32>> params = paramsOf(tf, flat, p);
       List<Operand<TFloat32>> losses = new ArrayList<>();
       for (int t = 0; t <= unroll; t++) {
         losses.add(pg.loss(tf, params, t));
@@ -143,23 +155,13 @@ public class MnistProblemTest {
     MnistData data = tinyData(300, 30, 12);
     MnistProblem p = new MnistProblem(6, layers, activation, batch, 30, () -> data);
     var inst = (MnistProblem.MnistInstance) p.sample(new SplittableRandom(9));
-    float[] theta = new float[(int) p.numCoordinates()];
-    SplittableRandom r = new SplittableRandom(2);
-    for (int i = 0; i < theta.length; i++) {
-      theta[i] = (float) (Random.gaussian(r) * 0.8);
-    }
+    float[] theta = largeTheta(p, 2);
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
       ProblemGraph pg = p.build(tf, 1);
       Placeholder<TFloat32> flat = tf.placeholder(TFloat32.class,
           Placeholder.shape(Shape.of(theta.length)));
-      List<Operand<TFloat32>> params = new ArrayList<>();
-      long offset = 0;
-      for (ParamSpec spec : p.params()) {
-        params.add(tf.reshape(tf.slice(flat, tf.constant(new long[] {offset}),
-            tf.constant(new long[] {spec.size()})), tf.constant(spec.shape())));
-        offset += spec.size();
-      }
+      List<Operand<TFloat32>> params = paramsOf(tf, flat, p);
       Operand<TFloat32> loss = pg.loss(tf, params, 0);
       var symbolic = tf.gradients(loss, params);
       ProblemGraph.LossAndGradients written = pg.lossAndGradients(tf.withSubScope("f"),

@@ -544,6 +544,65 @@ class FusedLstmTest {
     }
   }
 
+  /**
+   * The step ops flush denormals to zero, on whichever thread they run: a dy of denormals (below
+   * 1.18e-38), fed straight into the gradient op, reads as zero, so every gradient is exactly
+   * zero, on 2 threads (the op's helpers included). A dy of normal tiny values (1e-30) still
+   * gives gradients, so that this test can fail.
+   */
+  @Test
+  void stepOpFlushesDenormalsOnEveryThread() {
+    int layers = 2;
+    int h = 5;
+    int cols = 4160;
+    int rows = 2 * layers * h;
+    int weights = (2 + h + 1) * 4 * h + (2 * h + 1) * 4 * h + h + 1;
+    SplittableRandom rng = new SplittableRandom(15);
+    float[] x = random(rng, 2 * cols, 3);
+    float[] state = random(rng, rows * cols, 1.5);
+    float[] w = random(rng, weights, 0.8);
+    String[] names = {"dx", "dstate", "dweights"};
+    for (float scale : new float[] {1e-39f, 1e-30f}) {
+      float[] dy = new float[cols];
+      for (int i = 0; i < cols; i++) {
+        dy[i] = scale * (1 + (i % 7)) * (i % 2 == 0 ? 1 : -1);
+      }
+      // Negative inter-op threads: every op runs on the calling thread, a Java thread, which
+      // (unlike TensorFlow's own threads) does not flush denormals.
+      var callerThread = org.tensorflow.proto.ConfigProto.newBuilder()
+          .setInterOpParallelismThreads(-1).build();
+      try (Graph g = new Graph(); Session s = new Session(g, callerThread);
+          TFloat32 dyFed = TFloat32.vectorOf(dy)) {
+        Ops tf = Ops.create(g);
+        var xs = matrix(tf, x, 2, cols);
+        var ss = matrix(tf, state, rows, cols);
+        var ws = tf.constant(w);
+        List<Operand<TFloat32>> out = FusedLstm.step(tf, xs, ss, ws,
+            tf.constant(new float[] {layers, 2, 0}));
+        var dyIn = tf.placeholder(TFloat32.class,
+            org.tensorflow.op.core.Placeholder.shape(org.tensorflow.ndarray.Shape.of(cols)));
+        var grads = tf.gradients(List.of(out.get(0), out.get(1)), List.of(xs, ss, ws),
+            org.tensorflow.op.core.Gradients.dx(List.of(dyIn, tf.zerosLike(out.get(1)))));
+        try (var r = s.runner().feed(dyIn, dyFed).fetch(grads.dy(0)).fetch(grads.dy(1))
+            .fetch(grads.dy(2)).run()) {
+          for (int i = 0; i < 3; i++) {
+            float[] v = Tensors.toArray(r.get(i));
+            long nonZero = 0;
+            for (float e : v) {
+              nonZero += e != 0f ? 1 : 0;
+            }
+            if (scale < Float.MIN_NORMAL) {
+              assertEquals(0, nonZero, names[i] + " of a denormal dy");
+            } else {
+              assertTrue(nonZero > v.length / 2, names[i] + " of dy " + scale + ": " + nonZero
+                  + " non-zero of " + v.length);
+            }
+          }
+        }
+      }
+    }
+  }
+
   /** y, the next state, and the gradients of x, state and weights for dy and dstateNext. */
   private static List<float[]> stepAndGradients(int layers, int rows, float[] x, int n,
       float[] state, int cols, float[] w, float[] dy, float[] dstateNext) {

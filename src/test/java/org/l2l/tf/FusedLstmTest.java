@@ -603,6 +603,50 @@ class FusedLstmTest {
     }
   }
 
+  /**
+   * The cell kernels flush denormals too: the cell gradient of denormal dh and dc_next, on a
+   * session that runs the ops on the calling thread, is exactly zero; of 1e-30 it is not.
+   */
+  @Test
+  void cellGradFlushesDenormals() {
+    SplittableRandom rng = new SplittableRandom(16);
+    float[] z = gates(rng);
+    float[] c = random(rng, H * N, 2);
+    var callerThread = org.tensorflow.proto.ConfigProto.newBuilder()
+        .setInterOpParallelismThreads(-1).build();
+    for (float scale : new float[] {1e-39f, 1e-30f}) {
+      float[] tiny = new float[H * N];
+      for (int i = 0; i < tiny.length; i++) {
+        tiny[i] = scale * (1 + (i % 5)) * (i % 2 == 0 ? 1 : -1);
+      }
+      try (Graph g = new Graph(); Session s = new Session(g, callerThread);
+          TFloat32 fed = TFloat32.tensorOf(org.tensorflow.ndarray.Shape.of(H, N),
+              org.tensorflow.ndarray.buffer.DataBuffers.of(tiny, true, false))) {
+        Ops tf = Ops.create(g);
+        Operand<TFloat32> cc = matrix(tf, c, H, N);
+        List<Operand<TFloat32>> cell = FusedLstm.cell(tf, matrix(tf, z, 4 * H, N), cc);
+        var in = tf.placeholder(TFloat32.class,
+            org.tensorflow.op.core.Placeholder.shape(org.tensorflow.ndarray.Shape.of(H, N)));
+        List<Operand<TFloat32>> grad = FusedLstm.cellGrad(tf, cell.get(2), cc, in, in);
+        try (var out = s.runner().feed(in, fed).fetch(grad.get(0)).fetch(grad.get(1)).run()) {
+          for (int k = 0; k < 2; k++) {
+            float[] v = Tensors.toArray(out.get(k));
+            long nonZero = 0;
+            for (float e : v) {
+              nonZero += e != 0f ? 1 : 0;
+            }
+            String what = (k == 0 ? "dz" : "dc") + " of " + scale;
+            if (scale < Float.MIN_NORMAL) {
+              assertEquals(0, nonZero, what);
+            } else {
+              assertTrue(nonZero > v.length / 2, what + ": " + nonZero + " of " + v.length);
+            }
+          }
+        }
+      }
+    }
+  }
+
   /** y, the next state, and the gradients of x, state and weights for dy and dstateNext. */
   private static List<float[]> stepAndGradients(int layers, int rows, float[] x, int n,
       float[] state, int cols, float[] w, float[] dy, float[] dstateNext) {

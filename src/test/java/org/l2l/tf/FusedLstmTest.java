@@ -545,6 +545,42 @@ class FusedLstmTest {
   }
 
   /**
+   * A session whose ops all run on the calling thread (negative inter-op threads): a Java thread,
+   * which, unlike TensorFlow's own threads, does not flush denormals.
+   */
+  private static final org.tensorflow.proto.ConfigProto CALLER_THREAD =
+      org.tensorflow.proto.ConfigProto.newBuilder().setInterOpParallelismThreads(-1).build();
+
+  /** The scales of the flushing tests: denormal, then normal but tiny. */
+  private static final float[] TINY_SCALES = {1e-39f, 1e-30f};
+
+  /** n values of magnitude scale to 7 scale, alternating in sign. */
+  private static float[] tiny(int n, float scale) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = scale * (1 + (i % 7)) * (i % 2 == 0 ? 1 : -1);
+    }
+    return v;
+  }
+
+  /**
+   * A gradient of inputs of magnitude scale: every value exactly zero where scale is denormal
+   * (flushed), more than half of them non-zero where it is not (so that the check can fail).
+   */
+  private static void assertFlushedBelowNormal(float[] gradient, float scale, String what) {
+    long nonZero = 0;
+    for (float e : gradient) {
+      nonZero += e != 0f ? 1 : 0;
+    }
+    if (scale < Float.MIN_NORMAL) {
+      assertEquals(0, nonZero, what + " of denormal inputs");
+    } else {
+      assertTrue(nonZero > gradient.length / 2, what + " of inputs of " + scale + ": " + nonZero
+          + " non-zero of " + gradient.length);
+    }
+  }
+
+  /**
    * The step ops flush denormals to zero, on whichever thread they run: a dy of denormals (below
    * 1.18e-38), fed straight into the gradient op, reads as zero, so every gradient is exactly
    * zero, on 2 threads (the op's helpers included). A dy of normal tiny values (1e-30) still
@@ -562,17 +598,9 @@ class FusedLstmTest {
     float[] state = random(rng, rows * cols, 1.5);
     float[] w = random(rng, weights, 0.8);
     String[] names = {"dx", "dstate", "dweights"};
-    for (float scale : new float[] {1e-39f, 1e-30f}) {
-      float[] dy = new float[cols];
-      for (int i = 0; i < cols; i++) {
-        dy[i] = scale * (1 + (i % 7)) * (i % 2 == 0 ? 1 : -1);
-      }
-      // Negative inter-op threads: every op runs on the calling thread, a Java thread, which
-      // (unlike TensorFlow's own threads) does not flush denormals.
-      var callerThread = org.tensorflow.proto.ConfigProto.newBuilder()
-          .setInterOpParallelismThreads(-1).build();
-      try (Graph g = new Graph(); Session s = new Session(g, callerThread);
-          TFloat32 dyFed = TFloat32.vectorOf(dy)) {
+    for (float scale : TINY_SCALES) {
+      try (Graph g = new Graph(); Session s = new Session(g, CALLER_THREAD);
+          TFloat32 dyFed = TFloat32.vectorOf(tiny(cols, scale))) {
         Ops tf = Ops.create(g);
         var xs = matrix(tf, x, 2, cols);
         var ss = matrix(tf, state, rows, cols);
@@ -586,17 +614,7 @@ class FusedLstmTest {
         try (var r = s.runner().feed(dyIn, dyFed).fetch(grads.dy(0)).fetch(grads.dy(1))
             .fetch(grads.dy(2)).run()) {
           for (int i = 0; i < 3; i++) {
-            float[] v = Tensors.toArray(r.get(i));
-            long nonZero = 0;
-            for (float e : v) {
-              nonZero += e != 0f ? 1 : 0;
-            }
-            if (scale < Float.MIN_NORMAL) {
-              assertEquals(0, nonZero, names[i] + " of a denormal dy");
-            } else {
-              assertTrue(nonZero > v.length / 2, names[i] + " of dy " + scale + ": " + nonZero
-                  + " non-zero of " + v.length);
-            }
+            assertFlushedBelowNormal(Tensors.toArray(r.get(i)), scale, names[i]);
           }
         }
       }
@@ -612,16 +630,10 @@ class FusedLstmTest {
     SplittableRandom rng = new SplittableRandom(16);
     float[] z = gates(rng);
     float[] c = random(rng, H * N, 2);
-    var callerThread = org.tensorflow.proto.ConfigProto.newBuilder()
-        .setInterOpParallelismThreads(-1).build();
-    for (float scale : new float[] {1e-39f, 1e-30f}) {
-      float[] tiny = new float[H * N];
-      for (int i = 0; i < tiny.length; i++) {
-        tiny[i] = scale * (1 + (i % 5)) * (i % 2 == 0 ? 1 : -1);
-      }
-      try (Graph g = new Graph(); Session s = new Session(g, callerThread);
+    for (float scale : TINY_SCALES) {
+      try (Graph g = new Graph(); Session s = new Session(g, CALLER_THREAD);
           TFloat32 fed = TFloat32.tensorOf(org.tensorflow.ndarray.Shape.of(H, N),
-              org.tensorflow.ndarray.buffer.DataBuffers.of(tiny, true, false))) {
+              org.tensorflow.ndarray.buffer.DataBuffers.of(tiny(H * N, scale), true, false))) {
         Ops tf = Ops.create(g);
         Operand<TFloat32> cc = matrix(tf, c, H, N);
         List<Operand<TFloat32>> cell = FusedLstm.cell(tf, matrix(tf, z, 4 * H, N), cc);
@@ -629,19 +641,8 @@ class FusedLstmTest {
             org.tensorflow.op.core.Placeholder.shape(org.tensorflow.ndarray.Shape.of(H, N)));
         List<Operand<TFloat32>> grad = FusedLstm.cellGrad(tf, cell.get(2), cc, in, in);
         try (var out = s.runner().feed(in, fed).fetch(grad.get(0)).fetch(grad.get(1)).run()) {
-          for (int k = 0; k < 2; k++) {
-            float[] v = Tensors.toArray(out.get(k));
-            long nonZero = 0;
-            for (float e : v) {
-              nonZero += e != 0f ? 1 : 0;
-            }
-            String what = (k == 0 ? "dz" : "dc") + " of " + scale;
-            if (scale < Float.MIN_NORMAL) {
-              assertEquals(0, nonZero, what);
-            } else {
-              assertTrue(nonZero > v.length / 2, what + ": " + nonZero + " of " + v.length);
-            }
-          }
+          assertFlushedBelowNormal(Tensors.toArray(out.get(0)), scale, "dz");
+          assertFlushedBelowNormal(Tensors.toArray(out.get(1)), scale, "dc");
         }
       }
     }

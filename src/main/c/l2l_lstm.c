@@ -1229,9 +1229,9 @@ static void check(TF_Status *s, const char *what) {
 /* The kernels run with denormals flushed to zero: MXCSR's flush-to-zero (bit 15) and
  * denormals-are-zero (bit 6) are set for the op, and the caller's control bits restored after it
  * (the exception flags it raised are kept); the helpers take on the caller's word (pool_csr).
- * TensorFlow's own threads flush denormals, but in the unroll's sessions it runs the step ops on
- * the thread that called Session.run, a Java thread, which does not (and a new thread starts with
- * its creator's flags): without this, an op's bits on denormal values depended on the thread it
+ * TensorFlow's own threads flush denormals, but the unroll's session runs its ops on the thread
+ * that called Session.run (Unroll.sessionConfig), a Java thread, which does not (and a new thread
+ * starts with its creator's flags): without this, an op's bits on denormal values depended on the thread it
  * ran on, and a long run on one problem, whose gradients reach the denormal range, made an MNIST
  * meta-step up to 7 times slower on Intel CPUs (a microcode assist for every operation on a
  * denormal). */

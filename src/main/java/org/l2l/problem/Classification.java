@@ -1,7 +1,14 @@
 package org.l2l.problem;
 
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
+import org.l2l.tf.Tensors;
 import org.tensorflow.Operand;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.FloatDataBuffer;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 
@@ -28,6 +35,52 @@ final class Classification {
       idx[i] = r.nextInt(count);
     }
     return idx;
+  }
+
+  /**
+   * Feeds an unroll's minibatches: to {@code images} the images [steps, batchSize, imageDims...],
+   * each copied from {@code pixels} (size values an image) straight into the tensor's memory,
+   * and to {@code labels} their one-hot labels [steps, batchSize, classes]. The tensors go into
+   * {@code owned}.
+   *
+   * @param indicesOfStep the images of step t's minibatch (batchSize indices)
+   */
+  static void feedMinibatches(Session.Runner runner, List<Tensor> owned,
+      Operand<TFloat32> images, Operand<TFloat32> labels, float[] pixels, int[] classOf,
+      int classes, int steps, int batchSize, IntFunction<int[]> indicesOfStep,
+      long... imageDims) {
+    int size = 1;
+    for (long d : imageDims) {
+      size *= (int) d;
+    }
+    int[][] idx = new int[steps][];
+    float[] y = new float[steps * batchSize * classes];
+    for (int t = 0; t < steps; t++) {
+      idx[t] = indicesOfStep.apply(t);
+      for (int i = 0; i < batchSize; i++) {
+        y[(t * batchSize + i) * classes + classOf[idx[t][i]]] = 1f;
+      }
+    }
+    long[] shape = new long[2 + imageDims.length];
+    shape[0] = steps;
+    shape[1] = batchSize;
+    System.arraycopy(imageDims, 0, shape, 2, imageDims.length);
+    int imageSize = size;
+    // Written in place: an intermediate Java array would cost an 8 MB allocation and a copy per
+    // MNIST unroll (about 3.5 of 5.5 ms).
+    Tensor xt = TFloat32.tensorOf(Shape.of(shape), x -> {
+      FloatDataBuffer buf = x.asRawTensor().data().asFloats();
+      for (int t = 0; t < steps; t++) {
+        for (int i = 0; i < batchSize; i++) {
+          buf.slice((long) (t * batchSize + i) * imageSize, imageSize)
+              .write(pixels, idx[t][i] * imageSize, imageSize);
+        }
+      }
+    });
+    owned.add(xt);
+    Tensor yt = Tensors.floats(y, steps, batchSize, classes);
+    owned.add(yt);
+    runner.feed(images, xt).feed(labels, yt);
   }
 
   /** The mean softmax cross-entropy of {@code logits} [batch, classes] against one-hot labels. */

@@ -13,7 +13,6 @@ import org.l2l.config.Flag;
 import org.l2l.data.ImageDataset;
 import org.l2l.data.ImageDatasets;
 import org.l2l.data.Images;
-import org.l2l.tf.Tensors;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.Session;
@@ -293,21 +292,10 @@ public final class ConvProblem implements Problem {
           throw new IllegalStateException("images have " + split.imageSize() + " values, not "
               + size);
         }
-        float[] x = new float[steps * batchSize * size];
-        float[] y = new float[steps * batchSize * Images.NUM_CLASSES];
-        for (int t = 0; t < steps; t++) {
-          int[] idx = batchIndices(c, (long) unrollIndex * unrollLength + t, split.count());
-          for (int i = 0; i < batchSize; i++) {
-            int row = t * batchSize + i;
-            System.arraycopy(split.pixels(), idx[i] * size, x, row * size, size);
-            y[row * Images.NUM_CLASSES + split.labels()[idx[i]]] = 1f;
-          }
-        }
-        Tensor xt = Tensors.floats(x, steps, batchSize, height, width, channels);
-        owned.add(xt);
-        Tensor yt = Tensors.floats(y, steps, batchSize, Images.NUM_CLASSES);
-        owned.add(yt);
-        runner.feed(images, xt).feed(labels, yt);
+        Classification.feedMinibatches(runner, owned, images, labels, split.pixels(),
+            split.labels(), Images.NUM_CLASSES, steps, batchSize,
+            t -> batchIndices(c, (long) unrollIndex * unrollLength + t, split.count()),
+            height, width, channels);
       }
     };
   }

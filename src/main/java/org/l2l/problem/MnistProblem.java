@@ -14,7 +14,6 @@ import org.l2l.config.Flag;
 import org.l2l.data.ImageDatasets;
 import org.l2l.data.Mnist;
 import org.l2l.data.MnistData;
-import org.l2l.tf.Tensors;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.Session;
@@ -315,21 +314,10 @@ public final class MnistProblem implements Problem {
           throw new IllegalStateException("images have " + split.imageSize() + " pixels, not "
               + inputSize);
         }
-        float[] x = new float[steps * batchSize * inputSize];
-        float[] y = new float[steps * batchSize * CLASSES];
-        for (int t = 0; t < steps; t++) {
-          int[] idx = batchIndices(m, (long) unrollIndex * unrollLength + t, split.count());
-          for (int i = 0; i < batchSize; i++) {
-            int row = t * batchSize + i;
-            System.arraycopy(split.images(), idx[i] * inputSize, x, row * inputSize, inputSize);
-            y[row * CLASSES + split.labels()[idx[i]]] = 1f;
-          }
-        }
-        Tensor xt = Tensors.floats(x, steps, batchSize, inputSize);
-        owned.add(xt);
-        Tensor yt = Tensors.floats(y, steps, batchSize, CLASSES);
-        owned.add(yt);
-        runner.feed(images, xt).feed(labels, yt);
+        Classification.feedMinibatches(runner, owned, images, labels, split.images(),
+            split.labels(), CLASSES, steps, batchSize,
+            t -> batchIndices(m, (long) unrollIndex * unrollLength + t, split.count()),
+            inputSize);
       }
     };
   }

@@ -52,6 +52,14 @@ class FusedLstmTest {
         org.tensorflow.ndarray.buffer.DataBuffers.of(values, true, false));
   }
 
+  /**
+   * The step op's weight count for 2 layers of h units on {@code inputs} inputs: each layer's
+   * kernel over [input; h; 1] for the 4h gates, then the output layer's h weights and bias.
+   */
+  private static int twoLayerWeights(int h, int inputs) {
+    return (inputs + h + 1) * 4 * h + (2 * h + 1) * 4 * h + h + 1;
+  }
+
   private static float[] random(SplittableRandom rng, int size, double scale) {
     float[] v = new float[size];
     for (int i = 0; i < size; i++) {
@@ -439,7 +447,7 @@ class FusedLstmTest {
     int layers = 2;
     int h = 5;
     int inputs = 2;
-    int weights = (inputs + h + 1) * 4 * h + (2 * h + 1) * 4 * h + h + 1;
+    int weights = twoLayerWeights(h, inputs);
     SplittableRandom rng = new SplittableRandom(12);
     float[] x = random(rng, inputs * cols, 3);
     float[] state = random(rng, 2 * layers * h * cols, 1.5);
@@ -506,7 +514,7 @@ class FusedLstmTest {
     int h = 5;
     int cols = 4160;
     int rows = 2 * layers * h;
-    int weights = (2 + h + 1) * 4 * h + (2 * h + 1) * 4 * h + h + 1;
+    int weights = twoLayerWeights(h, 2);
     SplittableRandom rng = new SplittableRandom(14);
     float[] state = random(rng, rows * cols, 1.5);
     float[] w = random(rng, weights, 0.8);
@@ -592,7 +600,7 @@ class FusedLstmTest {
     int h = 5;
     int cols = 4160;
     int rows = 2 * layers * h;
-    int weights = (2 + h + 1) * 4 * h + (2 * h + 1) * 4 * h + h + 1;
+    int weights = twoLayerWeights(h, 2);
     SplittableRandom rng = new SplittableRandom(15);
     float[] x = random(rng, 2 * cols, 3);
     float[] state = random(rng, rows * cols, 1.5);
@@ -700,7 +708,7 @@ class FusedLstmTest {
     int layers = 2;
     int h = 5;
     int cols = 4160;
-    int weights = (2 + h + 1) * 4 * h + (2 * h + 1) * 4 * h + h + 1;
+    int weights = twoLayerWeights(h, 2);
     SplittableRandom rng = new SplittableRandom(13);
     float[] x = random(rng, 2 * cols, 3);
     float[] state = random(rng, 2 * layers * h * cols, 1.5);
